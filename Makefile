@@ -1,0 +1,67 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+# Development configuration for `make run`; the environment (or .env) can override any of it.
+RUN_ENV := DEBUG=$${DEBUG:-true} PORT=$(PORT)
+
+.PHONY: run test test-postgres lint format typecheck check browser messages bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 13), "Python 3.13 is needed (see .python-version), found " + sys.version.split()[0]'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=25.1"
+	$(PY) -m pip install --quiet --group dev
+	touch $@
+
+run: $(VENV)/.installed
+	$(RUN_ENV) $(PY) manage.py migrate --noinput
+	$(RUN_ENV) $(PY) manage.py seed_demo
+	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# The whole suite, browser tests included, on the embedded SQLite and local-memory cache unless
+# DATABASE_URL / CACHE_URL say otherwise.
+test: $(VENV)/.installed browser
+	$(PY) -m pytest -n 2 --dist loadgroup -q
+
+test-postgres: $(VENV)/.installed browser
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/test CACHE_URL=redis://127.0.0.1:6379/1 \
+		$(PY) -m pytest -n 2 --dist loadgroup -q
+
+# Browser tests drive Debian's Chromium; as root we install it, otherwise Playwright's own build.
+browser: $(VENV)/.installed
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	elif $(PY) -m playwright install chromium; then :; \
+	else \
+		echo "No browser for the browser tests: install Debian's chromium (sudo apt-get install chromium)" \
+		     "or run '$(PY) -m playwright install chromium'." >&2; exit 1; \
+	fi
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+typecheck: $(VENV)/.installed
+	DEBUG=true $(VENV)/bin/mypy .
+
+check: lint typecheck
+	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
+
+messages: $(VENV)/.installed
+	DEBUG=true $(PY) manage.py makemessages -l nb -l en --ignore=.venv
+	DEBUG=true $(PY) manage.py compilemessages --ignore=.venv
+
+bench: $(VENV)/.installed
+	DEBUG=true $(PY) bench/bench_sandbox.py
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,31 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from dashboard import views
+from dashboard.middleware import organization_not_required
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "accounts/login/",
+        organization_not_required(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
+        name="login",
+    ),
+    path(
+        "accounts/logout/",
+        organization_not_required(auth_views.LogoutView.as_view()),
+        name="logout",
+    ),
+    path("organization/switch/", views.switch_organization, name="switch_organization"),
+    path("i18n/setlang/", login_not_required(organization_not_required(set_language)), name="set_language"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("", include("cases.urls")),
+]
+
+if settings.SANDBOX_ENABLED:
+    urlpatterns.append(path("sandbox/", include("sandbox.urls")))

@@ -1,0 +1,59 @@
+"""Fixtures shared by the whole suite."""
+
+from collections.abc import Iterator
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.test import Client
+
+from dashboard.models import Membership, Organization, Role
+
+ORG_A_ID = "1f0c6a52-5c7e-4b55-9d0a-0000000000a1"
+ORG_B_ID = "1f0c6a52-5c7e-4b55-9d0a-0000000000b2"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """Tokens and upstream data are cached; no test sees another's."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def org_a(db: None) -> Organization:
+    return Organization.objects.create(name="Bergen Boliger AS", amili_id=ORG_A_ID)
+
+
+@pytest.fixture
+def org_b(db: None) -> Organization:
+    return Organization.objects.create(name="Tromsø Kraft AS", amili_id=ORG_B_ID)
+
+
+def make_member(organization: Organization, role: str, username: str | None = None) -> User:
+    user = User.objects.create_user(username or f"{role}-{organization.pk}", password="pw-12345!")
+    Membership.objects.create(user=user, organization=organization, role=role)
+    return user
+
+
+@pytest.fixture
+def admin_a(org_a: Organization) -> User:
+    return make_member(org_a, Role.ADMIN)
+
+
+@pytest.fixture
+def agent_a(org_a: Organization) -> User:
+    return make_member(org_a, Role.AGENT)
+
+
+@pytest.fixture
+def viewer_a(org_a: Organization) -> User:
+    return make_member(org_a, Role.VIEWER)
+
+
+@pytest.fixture
+def client_a(client: Client, agent_a: User) -> Client:
+    """A browser session logged in as an agent of organisation A."""
+    client.force_login(agent_a)
+    return client

@@ -1,0 +1,20 @@
+"""Loaded by pytest (`-p tests.environment`) before Django reads its settings.
+
+The suite runs with the development configuration: sandbox on, local defaults. The upstream URL
+names the in-process sandbox; tests route the client to it through a WSGI transport, and the
+browser tests point it at their live server. DATABASE_URL and CACHE_URL pass through, so CI runs
+the same suite against PostgreSQL and Redis.
+"""
+
+import os
+
+os.environ.setdefault("DEBUG", "true")
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+os.environ["SANDBOX_ENABLED"] = "true"
+os.environ.setdefault("AUTOCOLLECT_API_URL", "http://testserver/sandbox/collection/v1")
+os.environ.setdefault("AUTOCOLLECT_TOKEN_URL", "http://testserver/sandbox/token")
+os.environ.setdefault("AUTOCOLLECT_CLIENT_ID", "sandbox")
+os.environ.setdefault("AUTOCOLLECT_CLIENT_SECRET", "sandbox")
+for name in ("SANDBOX_FAULT", "SANDBOX_LATENCY_MS", "SANDBOX_BATCH_DELAY_MS"):
+    os.environ.pop(name, None)
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API + live server
