@@ -168,6 +168,7 @@ SANDBOX_BATCH_DELAY_MS: int = env.int("SANDBOX_BATCH_DELAY_MS", default=0)
 # Without an explicit API URL the dashboard talks to its own sandbox over real HTTP, so the demo
 # runs the production code path, timeouts included.
 _sandbox_base = f"http://127.0.0.1:{PORT}/sandbox"
+AUTOCOLLECT_USES_EMBEDDED_SANDBOX: bool = SANDBOX_ENABLED and not env.str("AUTOCOLLECT_API_URL", "")
 AUTOCOLLECT_API_URL: str = env.str("AUTOCOLLECT_API_URL", default="") or (
     f"{_sandbox_base}/collection/v1" if SANDBOX_ENABLED else ""
 )
