@@ -3,10 +3,11 @@
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
@@ -46,12 +47,14 @@ class QuietRequestLogMiddleware:
 class HtmxAwareLoginRequiredMiddleware(LoginRequiredMiddleware):
     """An expired session on an HTMX request sends the whole page to login, not into a table."""
 
-    def handle_no_permission(self, request: HttpRequest, view_func: ViewFunc) -> HttpResponse:
+    def handle_no_permission(  # type: ignore[override]  # a client redirect is no HTTP redirect
+        self, request: HttpRequest, view_func: ViewFunc
+    ) -> HttpResponse:
         if getattr(request, "htmx", False):
             current = request.htmx.current_url_abs_path or "/"  # type: ignore[attr-defined]
             login_url = f"{reverse('login')}?{self.get_redirect_field_name(view_func)}="
             return HttpResponseClientRedirect(login_url + quote(current, safe="/"))
-        return super().handle_no_permission(request, view_func)  # type: ignore[no-any-return]
+        return super().handle_no_permission(request, view_func)
 
 
 class OrganizationMiddleware:
@@ -95,9 +98,8 @@ class OrganizationMiddleware:
 
 def current_membership(request: HttpRequest) -> Membership | None:
     """The membership for the session's chosen organisation, else the user's first one."""
-    memberships = list(
-        Membership.objects.filter(user_id=request.user.pk).select_related("organization")
-    )
+    user_id = cast(User, request.user).pk  # authenticated: a real User
+    memberships = list(Membership.objects.filter(user_id=user_id).select_related("organization"))
     chosen = request.session.get(SESSION_ORGANIZATION_KEY)
     for membership in memberships:
         if membership.organization_id == chosen:

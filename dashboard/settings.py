@@ -101,7 +101,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Sessions, tokens and caches live in the database or the cache, never in a process: many web
 # processes on many machines can serve the same users. Local memory is for the demo and tests only.
-CACHES = {"default": env.cache("CACHE_URL", default=_required_in_production("CACHE_URL", "locmemcache://"))}
+CACHES = {
+    "default": env.cache(
+        "CACHE_URL", default=_required_in_production("CACHE_URL", "locmemcache://")
+    )
+}
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -179,9 +183,7 @@ if not AUTOCOLLECT_API_URL:
     )
 AUTOCOLLECT_TOKEN_URL: str = env.str("AUTOCOLLECT_TOKEN_URL", default=f"{_sandbox_base}/token")
 AUTOCOLLECT_CLIENT_ID: str = env.str("AUTOCOLLECT_CLIENT_ID", default=SANDBOX_CLIENT_ID)
-AUTOCOLLECT_CLIENT_SECRET: str = env.str(
-    "AUTOCOLLECT_CLIENT_SECRET", default=SANDBOX_CLIENT_SECRET
-)
+AUTOCOLLECT_CLIENT_SECRET: str = env.str("AUTOCOLLECT_CLIENT_SECRET", default=SANDBOX_CLIENT_SECRET)
 AUTOCOLLECT_TIMEOUT: float = env.float("AUTOCOLLECT_TIMEOUT", default=10.0)
 
 # Request logs name the path only: query strings can carry search terms about people.

@@ -21,7 +21,11 @@ urlpatterns = [
         name="logout",
     ),
     path("organization/switch/", views.switch_organization, name="switch_organization"),
-    path("i18n/setlang/", login_not_required(organization_not_required(set_language)), name="set_language"),
+    path(
+        "i18n/setlang/",
+        login_not_required(organization_not_required(set_language)),
+        name="set_language",
+    ),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("cases.urls")),

@@ -1,6 +1,9 @@
 """The shell's own views: health, switching organisation, the front door."""
 
+from typing import cast
+
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.models import User
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
@@ -36,9 +39,8 @@ def switch_organization(request: HttpRequest) -> HttpResponse:
         organization_id = int(request.POST.get("organization", ""))
     except ValueError:
         organization_id = 0
-    membership = Membership.objects.filter(
-        user_id=request.user.pk, organization_id=organization_id
-    ).first()
+    user_id = cast(User, request.user).pk  # authenticated: a real User
+    membership = Membership.objects.filter(user_id=user_id, organization_id=organization_id).first()
     if membership is None:
         return render(request, "no_organization.html", {"refused_switch": True}, status=403)
     request.session[SESSION_ORGANIZATION_KEY] = membership.organization_id

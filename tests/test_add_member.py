@@ -72,7 +72,10 @@ def test_a_new_user_without_password_and_terminal_fails_clearly(
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("overrides", "message"),
-    [({"role": "owner"}, "--role must be one of"), ({"org-id": "not-a-uuid"}, "--org-id must be a UUID")],
+    [
+        ({"role": "owner"}, "--role must be one of"),
+        ({"org-id": "not-a-uuid"}, "--org-id must be a UUID"),
+    ],
 )
 def test_invalid_role_or_uuid_is_refused(overrides: dict[str, str], message: str) -> None:
     with pytest.raises(CommandError, match=message):

@@ -21,7 +21,10 @@ def load_settings(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("AUTOCOLLECT_", "SANDBOX_"))}
     for name in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "CACHE_URL", "DATABASE_URL"):
         clean.pop(name, None)
-    code = "import django; django.setup(); from django.conf import settings; print(settings.SANDBOX_ENABLED, settings.DEBUG)"
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.SANDBOX_ENABLED, settings.DEBUG)"
+    )
     return subprocess.run(  # noqa: S603 - our own interpreter and a fixed script
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -38,7 +41,9 @@ def test_production_settings_load_with_everything_set() -> None:
     assert result.stdout.split() == ["False", "False"]  # sandbox off, DEBUG off
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "CACHE_URL", "AUTOCOLLECT_API_URL"])
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "CACHE_URL", "AUTOCOLLECT_API_URL"]
+)
 def test_production_start_up_stops_without(missing: str) -> None:
     env = {k: v for k, v in PRODUCTION.items() if k != missing}
     result = load_settings(env)

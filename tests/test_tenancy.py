@@ -15,7 +15,13 @@ from tests.conftest import make_member
 
 # URL prefixes that must answer without a dashboard login.
 PUBLIC_PREFIXES = ("accounts/login/", "healthz", "i18n/", "sandbox/", "admin/")
-SAMPLE_ARGUMENTS = {"int": "1", "str": "x", "path": "x", "slug": "x", "uuid": "1f0c6a52-5c7e-4b55-9d0a-0000000000a1"}
+SAMPLE_ARGUMENTS = {
+    "int": "1",
+    "str": "x",
+    "path": "x",
+    "slug": "x",
+    "uuid": "1f0c6a52-5c7e-4b55-9d0a-0000000000a1",
+}
 
 
 def _all_paths(resolver: URLResolver | None = None, prefix: str = "") -> list[str]:
@@ -57,7 +63,8 @@ def test_every_dashboard_url_requires_login(client: Client, path: str) -> None:
 @pytest.mark.django_db
 def test_an_expired_session_on_an_htmx_request_redirects_the_whole_page(client: Client) -> None:
     response = client.get(
-        "/cases/?q=x", headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/cases/?q=x"}
+        "/cases/?q=x",
+        headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/cases/?q=x"},
     )
     assert response.status_code == 200
     assert response["HX-Redirect"].startswith(reverse("login") + "?next=/cases/")

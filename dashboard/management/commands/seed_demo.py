@@ -31,7 +31,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.AUTOCOLLECT_USES_EMBEDDED_SANDBOX:
-            org_args = [arg for org_id, name in DEMO_ORGANIZATIONS for arg in ("--org", f"{org_id}={name}")]
+            org_args = [
+                arg for org_id, name in DEMO_ORGANIZATIONS for arg in ("--org", f"{org_id}={name}")
+            ]
             call_command(
                 "seed_sandbox",
                 *org_args,
@@ -51,7 +53,7 @@ class Command(BaseCommand):
             Organization.objects.update_or_create(amili_id=org_id, defaults={"name": name})[0]
             for org_id, name in DEMO_ORGANIZATIONS
         ]
-        self.stdout.write("\nDemo logins (http://127.0.0.1:%s/):" % settings.PORT)
+        self.stdout.write(f"\nDemo logins (http://127.0.0.1:{settings.PORT}/):")
         for username, password, *roles in DEMO_ACCOUNTS:
             user, created = User.objects.get_or_create(username=username)
             if created:
@@ -63,7 +65,9 @@ class Command(BaseCommand):
                         user=user, organization=organization, defaults={"role": role}
                     )
             where = ", ".join(
-                f"{role} in {org.name}" for org, role in zip(organizations, roles, strict=True) if role
+                f"{role} in {org.name}"
+                for org, role in zip(organizations, roles, strict=True)
+                if role
             )
             self.stdout.write(f"  {username} / {password}  ({where})")
         if settings.DEBUG:
