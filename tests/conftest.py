@@ -6,11 +6,20 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.test import Client
+from pytest_django.fixtures import Settings
 
 from dashboard.models import Membership, Organization, Role
 
+pytest_plugins = ["tests.upstream"]
+
 ORG_A_ID = "1f0c6a52-5c7e-4b55-9d0a-0000000000a1"
 ORG_B_ID = "1f0c6a52-5c7e-4b55-9d0a-0000000000b2"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Settings) -> None:
+    """The suite creates many users; real password hashing would dominate its run time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

@@ -40,7 +40,7 @@ def _all_paths(resolver: URLResolver | None = None, prefix: str = "") -> list[st
 def _fill(pattern: str) -> str:
     import re
 
-    filled = re.sub(r"<(?:(\w+):)?\w+>", lambda m: SAMPLE_ARGUMENTS[m.group(1) or "str"], pattern)
+    filled = re.sub(r"<(?:(\w+):)?\w+>", lambda m: SAMPLE_ARGUMENTS.get(m.group(1) or "str", "x"), pattern)
     return "/" + filled.lstrip("^").rstrip("$").replace("\\Z", "")
 
 

@@ -1,0 +1,213 @@
+"""The one place where the AutoCollect client's exceptions become a page or an in-place partial.
+
+A view catches `AutoCollectError` around its client call and returns
+``upstream_error_response(request, error, target_id="results")``. HTMX requests get only the
+error partial, whose root element carries ``id="results"``, so htmx swaps it over the target in
+place (the response also sets HX-Retarget/HX-Reswap, so the trigger's own swap settings cannot
+nest it). Ordinary requests get the full page with the same partial. Either way the status is the
+one the failure deserves:
+
+======================================  ======  ==========================================
+client exception                        status  notes
+======================================  ======  ==========================================
+UpstreamTimeout                         504
+RateLimited                             429     Retry-After when the upstream named one
+UpstreamUnavailable (upstream said 503) 503     Retry-After as the upstream sent it
+UpstreamUnavailable (anything else)     502
+AccessDenied                            403     says whom to ask; no retry button
+NotFound                                404     no retry button
+Rejected / InvalidPageToken             502     a view that can do better handles it itself
+AutoCollectError (anything else)        502
+======================================  ======  ==========================================
+
+A page that wants the error inside its own layout (keeping its filter form, say) can put
+``describe_upstream_error(error)`` in its context as ``upstream_error`` and include
+``"errors/upstream.html#upstream_error"`` with ``target_id``, ``retry_url`` (what the retry
+button hx-gets), ``reload_url`` (the plain link) and ``full_page`` (h1 and a plain retry link
+when true; h2 and an htmx retry button when false) set; it must then send ``info.status`` and
+``Retry-After`` itself.
+"""
+
+import logging
+from dataclasses import dataclass
+from typing import Final
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from cases.autocollect import (
+    AccessDenied,
+    AutoCollectError,
+    NotFound,
+    RateLimited,
+    Rejected,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from dashboard.http import HtmxHttpRequest
+
+logger = logging.getLogger("cases.upstream")
+
+DEFAULT_TEMPLATE: Final = "errors/upstream.html"
+PARTIAL_NAME: Final = "upstream_error"
+
+
+@dataclass(frozen=True)
+class UpstreamErrorInfo:
+    """What the user is told about one failure, and the HTTP status that goes with it."""
+
+    status: int
+    title: str | Promise
+    explanation: str | Promise
+    advice: str | Promise
+    retryable: bool
+    retry_after: int | None = None
+    reference: str = ""  # the upstream's trace id, for a support request
+
+    @property
+    def retry_after_text(self) -> str:
+        """The "wait N seconds" sentence, when the upstream said how long."""
+        if self.retry_after is None:
+            return ""
+        return ngettext(
+            "Wait %(seconds)d second before trying again.",
+            "Wait %(seconds)d seconds before trying again.",
+            self.retry_after,
+        ) % {"seconds": self.retry_after}
+
+
+def describe_upstream_error(error: AutoCollectError) -> UpstreamErrorInfo:
+    """Map a client exception to its status and a message that says what the user can do."""
+    match error:
+        case UpstreamTimeout():
+            return UpstreamErrorInfo(
+                status=504,
+                title=_("AutoCollect is answering too slowly"),
+                explanation=_("Amili's AutoCollect did not answer in time."),
+                advice=_(
+                    "Try again in a moment. If it keeps happening, narrow the search with a filter."
+                ),
+                retryable=True,
+            )
+        case RateLimited():
+            return UpstreamErrorInfo(
+                status=429,
+                title=_("Too many requests right now"),
+                explanation=_("Amili's AutoCollect asked the dashboard to slow down."),
+                advice=_("Wait a little and try again."),
+                retryable=True,
+                retry_after=error.retry_after,
+            )
+        case UpstreamUnavailable() if error.retry_after is not None:
+            return UpstreamErrorInfo(
+                status=503,
+                title=_("AutoCollect is temporarily unavailable"),
+                explanation=_(
+                    "Amili's AutoCollect is down for the moment, perhaps for maintenance."
+                ),
+                advice=_("Try again later. Nothing you did caused this."),
+                retryable=True,
+                retry_after=error.retry_after,
+            )
+        case UpstreamUnavailable():
+            return UpstreamErrorInfo(
+                status=502,
+                title=_("AutoCollect could not be reached"),
+                explanation=_(
+                    "The dashboard could not get an answer it could use from Amili's AutoCollect."
+                ),
+                advice=_(
+                    "Try again in a moment. If it keeps failing, tell the dashboard administrator."
+                ),
+                retryable=True,
+            )
+        case AccessDenied():
+            return UpstreamErrorInfo(
+                status=403,
+                title=_("No access to this organisation's data"),
+                explanation=_(
+                    "Amili's AutoCollect refused to show this organisation's data: the "
+                    "dashboard's credentials may not read it."
+                ),
+                advice=_(
+                    "Ask your Amili contact or the dashboard administrator to grant the "
+                    "dashboard access to this organisation. If you work for several "
+                    "organisations, you can switch to another one above."
+                ),
+                retryable=False,
+            )
+        case NotFound():
+            return UpstreamErrorInfo(
+                status=404,
+                title=_("Not found"),
+                explanation=_("AutoCollect has nothing at this address for your organisation."),
+                advice=_("Check the number, or search for it in the case list."),
+                retryable=False,
+            )
+        case Rejected():
+            return UpstreamErrorInfo(
+                status=502,
+                title=_("AutoCollect did not accept the request"),
+                explanation=_("Amili's AutoCollect refused the request the dashboard sent."),
+                advice=_(
+                    "Try again. If it keeps failing, tell the dashboard administrator and quote "
+                    "the reference below."
+                ),
+                retryable=True,
+                reference=error.problem.trace_id,
+            )
+        case _:
+            return UpstreamErrorInfo(
+                status=502,
+                title=_("AutoCollect answered something unexpected"),
+                explanation=_("The dashboard could not understand Amili's AutoCollect's answer."),
+                advice=_(
+                    "Try again in a moment. If it keeps failing, tell the dashboard administrator."
+                ),
+                retryable=True,
+            )
+
+
+def upstream_error_response(
+    request: HtmxHttpRequest,
+    error: AutoCollectError,
+    *,
+    target_id: str,
+    template: str = DEFAULT_TEMPLATE,
+) -> HttpResponse:
+    """Render a client failure: the partial in place for HTMX, else the full page.
+
+    ``template`` must define a partial named ``upstream_error`` (see errors/upstream.html)
+    whose root element carries ``id="{{ target_id }}"``.
+    """
+    info = describe_upstream_error(error)
+    # Class name and path only: the message and the query string may carry what the user typed.
+    logger.warning(
+        "upstream %s answered as %s on %s", type(error).__name__, info.status, request.path
+    )
+    partial = bool(request.htmx) and not request.htmx.history_restore_request
+    retry_url = request.get_full_path()
+    context = {
+        "upstream_error": info,
+        "target_id": target_id,
+        "retry_url": retry_url,
+        # A plain reload goes to the page the browser shows, which for a swap is not
+        # necessarily the fragment's URL.
+        "reload_url": (request.htmx.current_url_abs_path if partial else None) or retry_url,
+        "full_page": not partial,
+    }
+    template_name = f"{template}#{PARTIAL_NAME}" if partial else template
+    response = render(request, template_name, context, status=info.status)
+    if partial:
+        response["HX-Retarget"] = f"#{target_id}"
+        response["HX-Reswap"] = "outerHTML"
+        response["HX-Reselect"] = f"#{target_id}"
+    if info.retry_after is not None:
+        response["Retry-After"] = str(info.retry_after)
+    patch_cache_control(response, no_store=True)
+    patch_vary_headers(response, ["HX-Request"])
+    return response

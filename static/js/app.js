@@ -1,0 +1,207 @@
+/*
+ * Collection dashboard: shared behaviour. No framework, no build step, no eval (the pages run
+ * under a Content-Security-Policy without unsafe-inline or unsafe-eval). Everything here is an
+ * enhancement: every page works without it.
+ *
+ * Hooks for templates:
+ *   <select data-autosubmit>        submits its form on change (the form keeps a submit button,
+ *                                   class "autosubmit-fallback", for keyboard and no-JS users)
+ *   <tr data-href="/cases/1/" tabindex="0">
+ *                                   click or Enter opens the URL; clicks on real links, buttons and
+ *                                   form controls inside the row behave as usual; Ctrl/Cmd/middle
+ *                                   click opens a new tab; selecting text does not navigate
+ *   data-announce="Showing 1–25 of 1 234"
+ *                                   on an element inside swapped content: the text is read out by
+ *                                   screen readers (via the page's #live-region) after the swap
+ *   data-autofocus                  on an element inside swapped content: it gets the focus after
+ *                                   the swap
+ *
+ * After an htmx swap that removed the focused element (a pager link, a retry button), the focus
+ * moves to the new content, so keyboard users are not thrown back to the top of the page. While a
+ * request is in flight its target carries aria-busy="true".
+ */
+(function () {
+  "use strict";
+
+  document.documentElement.classList.add("js");
+
+  var INTERACTIVE = "a, button, input, select, textarea, label, summary, [role='button']";
+
+  /* ---------- Screen-reader announcements ---------- */
+
+  function announce(text) {
+    var region = document.getElementById("live-region");
+    if (!region || !text) {
+      return;
+    }
+    // Clearing first makes a repeated identical message be read again.
+    region.textContent = "";
+    window.setTimeout(function () {
+      region.textContent = text;
+    }, 50);
+  }
+
+  /* ---------- Auto-submitting selects ---------- */
+
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (!(select instanceof HTMLSelectElement) || !select.hasAttribute("data-autosubmit")) {
+      return;
+    }
+    var form = select.form;
+    if (!form) {
+      return;
+    }
+    // requestSubmit fires the submit event, so htmx-powered forms submit through htmx.
+    if (typeof form.requestSubmit === "function") {
+      form.requestSubmit();
+    } else {
+      form.submit();
+    }
+  });
+
+  /* ---------- Rows that open their link ---------- */
+
+  function rowFor(event) {
+    var target = event.target;
+    if (!(target instanceof Element)) {
+      return null;
+    }
+    var row = target.closest("tr[data-href]");
+    if (!row || target.closest(INTERACTIVE)) {
+      return null; // real links and controls inside the row keep their own behaviour
+    }
+    return row;
+  }
+
+  function openRow(row, inNewTab) {
+    var href = row.getAttribute("data-href");
+    if (!href) {
+      return;
+    }
+    if (inNewTab) {
+      window.open(href, "_blank", "noopener");
+    } else {
+      window.location.assign(href);
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var row = rowFor(event);
+    if (!row || event.button !== 0) {
+      return;
+    }
+    var selection = window.getSelection();
+    if (selection && selection.toString().length > 0) {
+      return; // the user was selecting text to copy, not opening the case
+    }
+    openRow(row, event.ctrlKey || event.metaKey || event.shiftKey);
+  });
+
+  document.addEventListener("auxclick", function (event) {
+    var row = rowFor(event);
+    if (row && event.button === 1) {
+      event.preventDefault();
+      openRow(row, true);
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || event.defaultPrevented) {
+      return;
+    }
+    var row = event.target;
+    if (row instanceof HTMLTableRowElement && row.hasAttribute("data-href")) {
+      event.preventDefault();
+      openRow(row, event.ctrlKey || event.metaKey);
+    }
+  });
+
+  /* ---------- htmx: busy state, focus and announcements after a swap ---------- */
+
+  var focusWasInTarget = false;
+
+  function targetOf(event) {
+    var detail = event.detail || {};
+    return detail.target instanceof Element ? detail.target : null;
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = targetOf(event);
+    if (target) {
+      target.setAttribute("aria-busy", "true");
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var target = targetOf(event);
+    if (target) {
+      target.removeAttribute("aria-busy");
+    }
+  });
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = targetOf(event);
+    var active = document.activeElement;
+    focusWasInTarget = Boolean(target && active && active !== document.body && target.contains(active));
+  });
+
+  function focusQuietly(element) {
+    if (!element.hasAttribute("tabindex") && !element.matches(INTERACTIVE)) {
+      element.setAttribute("tabindex", "-1");
+    }
+    element.focus({ preventScroll: false });
+  }
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = targetOf(event);
+    // With an outerHTML swap the old target is gone; its replacement carries the same id.
+    if (target && !target.isConnected && target.id) {
+      target = document.getElementById(target.id);
+    }
+    if (!target) {
+      return;
+    }
+    target.removeAttribute("aria-busy");
+
+    var announcer = target.matches("[data-announce]") ? target : target.querySelector("[data-announce]");
+    if (announcer) {
+      announce(announcer.getAttribute("data-announce"));
+    }
+
+    var wanted = target.matches("[data-autofocus]") ? target : target.querySelector("[data-autofocus]");
+    var active = document.activeElement;
+    var focusLost = !active || active === document.body || !active.isConnected;
+    if (wanted) {
+      focusQuietly(wanted);
+    } else if (focusWasInTarget && focusLost) {
+      focusQuietly(target);
+    }
+    focusWasInTarget = false;
+  });
+
+  // A request that never got an answer (network down, server gone): say so instead of
+  // leaving the page silently unchanged.
+  document.addEventListener("htmx:sendError", function (event) {
+    var target = targetOf(event);
+    if (target) {
+      target.removeAttribute("aria-busy");
+    }
+    var body = document.body;
+    announce(body ? body.getAttribute("data-network-error") || "" : "");
+    var banner = document.getElementById("network-error");
+    if (banner) {
+      banner.hidden = false;
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var detail = event.detail || {};
+    var banner = document.getElementById("network-error");
+    if (banner && detail.xhr && detail.xhr.status > 0) {
+      banner.hidden = true;
+    }
+  });
+
+  window.dashboard = { announce: announce };
+})();
