@@ -1,0 +1,236 @@
+"""The debtor page: all of a customer's cases in the organisation, their details and totals."""
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import httpx
+import pytest
+from django.core.wsgi import get_wsgi_application
+from django.test import Client, override_settings
+
+from cases import autocollect
+from dashboard.models import Organization, Role
+from sandbox.models import Case as SandboxCase
+from sandbox.models import SandboxOrganization
+from tests.conftest import ORG_B_ID
+from tests.test_case_detail import (
+    DEBTOR_ID,
+    NATIONAL_ID,
+    RecordingTransport,
+    add_case,
+    add_claim,
+    add_debtor,
+    add_invoice,
+    logged_in,
+    nok,
+    sandbox_organization,
+    section,
+    text_of,
+)
+
+CUSTOMER = "K-1001"
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords() -> Iterator[None]:
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(autocollect, "_sleep", lambda seconds: None)
+
+
+@pytest.fixture
+def upstream(sandbox_upstream: None) -> RecordingTransport:
+    recorder = RecordingTransport(httpx.WSGITransport(app=get_wsgi_application()))
+    autocollect.use_transport(recorder)
+    return recorder
+
+
+@pytest.fixture
+def sandbox_a(org_a: Organization, upstream: RecordingTransport) -> SandboxOrganization:
+    return sandbox_organization(org_a)
+
+
+def debtor_case(
+    organization: SandboxOrganization,
+    case_number: int,
+    *,
+    remaining: str,
+    principal: str,
+    day: int,
+    customer: str = CUSTOMER,
+    **fields: object,
+) -> SandboxCase:
+    """A case of this customer: principal + interest, figures that add up."""
+    case = add_case(
+        organization,
+        case_number,
+        remaining=remaining,
+        principal=principal,
+        registered_at=datetime(2025, 3, day, 10, 0, tzinfo=UTC),
+        **fields,
+    )
+    invoice = add_invoice(case, f"F-{case_number}")
+    add_claim(case, invoice, "PRINCIPAL", principal)
+    add_claim(case, invoice, "INTEREST", str(Decimal(remaining) - Decimal(principal)))
+    add_debtor(case, customer_number=customer)
+    return case
+
+
+@pytest.fixture
+def three_cases(sandbox_a: SandboxOrganization) -> list[SandboxCase]:
+    return [
+        debtor_case(sandbox_a, 5_000_001, remaining="1000.10", principal="900.00", day=1),
+        debtor_case(
+            sandbox_a, 5_000_002, remaining="250.25", principal="200.00", day=2, status="PAUSED"
+        ),
+        debtor_case(
+            sandbox_a,
+            5_000_003,
+            remaining="0",
+            principal="0",
+            day=3,
+            status="CLOSED",
+            closed_at=datetime(2025, 3, 20, tzinfo=UTC),
+        ),
+    ]
+
+
+def url(customer: str = CUSTOMER) -> str:
+    return f"/debtors/{customer}/"
+
+
+def test_lists_every_case_of_the_customer_newest_first_with_links(
+    client_a: Client, three_cases: list[SandboxCase], sandbox_a: SandboxOrganization
+) -> None:
+    debtor_case(sandbox_a, 5_000_004, remaining="5", principal="5", day=4, customer="K-OTHER")
+
+    html = client_a.get(url()).text
+
+    cases = section(html, "cases-title")
+    numbers = re.findall(r'<a href="/cases/(\d+)/">', cases)
+    assert numbers == ["5000003", "5000002", "5000001"]
+    assert "5000004" not in html
+    assert nok("1000.10") in text_of(cases)
+
+
+def test_totals_count_open_cases_and_sum_remaining_and_principal(
+    client_a: Client, three_cases: list[SandboxCase]
+) -> None:
+    totals = text_of(section(client_a.get(url(), HTTP_ACCEPT_LANGUAGE="en").text, "totals-title"))
+
+    assert "Cases 3" in totals
+    assert "Open cases 2" in totals  # open and paused; the closed one is not
+    assert f"Remaining amount {nok('1250.35', 'en')}" in totals
+    assert f"Remaining principal {nok('1100.00', 'en')}" in totals
+
+
+def test_shows_the_debtors_details_with_the_identification_number_masked(
+    client_a: Client, three_cases: list[SandboxCase]
+) -> None:
+    response = client_a.get(url())
+
+    details = section(response.text, "details-title")
+    for expected in ("Kari Nordmann", "D-551", "kari@example.no", "+4791234567", CUSTOMER):
+        assert expected in details
+    assert NATIONAL_ID not in response.text
+    assert "•••••••••45" in details
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_an_agent_can_reveal_the_identification_number_in_place(
+    org_a: Organization, three_cases: list[SandboxCase]
+) -> None:
+    agent = logged_in(org_a, Role.AGENT)
+
+    response = agent.post(url(), {"debtor": DEBTOR_ID}, HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 200
+    assert response.text.strip().startswith('<span id="identification-1"')
+    assert NATIONAL_ID in response.text
+
+
+def test_a_viewer_may_not_reveal(org_a: Organization, three_cases: list[SandboxCase]) -> None:
+    viewer = logged_in(org_a, Role.VIEWER)
+
+    response = viewer.post(url(), {"debtor": DEBTOR_ID}, HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 403
+    assert NATIONAL_ID not in response.text
+
+
+def test_an_unknown_customer_number_is_404(
+    client_a: Client, three_cases: list[SandboxCase]
+) -> None:
+    assert client_a.get(url("K-NOBODY")).status_code == 404
+
+
+def test_another_organisations_customer_is_404_without_asking_for_that_organisation(
+    client_a: Client,
+    three_cases: list[SandboxCase],
+    org_b: Organization,
+    upstream: RecordingTransport,
+) -> None:
+    debtor_case(
+        sandbox_organization(org_b), 6_000_001, remaining="1", principal="1", day=5, customer="K-B"
+    )
+
+    response = client_a.get(url("K-B"))
+
+    assert response.status_code == 404
+    assert upstream.requests
+    assert all(ORG_B_ID not in str(request.url) for request in upstream.requests)
+
+
+@pytest.mark.parametrize(("fault", "status"), [("500", 502), ("503", 503), ("429", 429)])
+def test_an_upstream_failure_shows_the_friendly_error(
+    fault: str, status: int, client_a: Client, three_cases: list[SandboxCase]
+) -> None:
+    SandboxOrganization.objects.filter(pk=three_cases[0].organization_id).update(fault=fault)
+
+    response = client_a.get(url())
+
+    assert response.status_code == status
+    assert "upstream-error" in response.text
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_an_htmx_failure_replaces_the_page_content_in_place(
+    client_a: Client, three_cases: list[SandboxCase]
+) -> None:
+    SandboxOrganization.objects.filter(pk=three_cases[0].organization_id).update(fault="500")
+
+    response = client_a.get(url(), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="debtor-page")
+
+    assert response.status_code == 502
+    assert response.text.strip().startswith('<div id="debtor-page" class="upstream-error"')
+
+
+def test_hostile_upstream_text_is_escaped(client_a: Client, sandbox_a: SandboxOrganization) -> None:
+    case = add_case(sandbox_a, 5_000_010, status="<script>s()</script>")
+    add_debtor(case, full_name="<img src=x onerror=alert(1)>", phone="<b>9</b>")
+
+    html = client_a.get(url()).text
+
+    assert "<img src=x" not in html
+    assert "<b>9</b>" not in html
+    assert "<script>s()" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_a_customer_number_with_markup_is_escaped(
+    client_a: Client, sandbox_a: SandboxOrganization
+) -> None:
+    case = add_case(sandbox_a, 5_000_011)
+    add_debtor(case, customer_number='<b title="x">K')
+
+    response = client_a.get(url('<b title="x">K'))
+
+    assert response.status_code == 200
+    assert '<b title="x">' not in response.text
+    assert "&lt;b title=&quot;x&quot;&gt;K" in response.text
