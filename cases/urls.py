@@ -1,12 +1,12 @@
 from django.urls import path
 
-from cases import detail_views, views
+from cases import views
 
 app_name = "cases"
 
 urlpatterns = [
     path("cases/", views.case_list, name="list"),
     path("cases/export.csv", views.case_export, name="export"),
-    path("cases/<int:case_number>/", detail_views.case_detail, name="detail"),
-    path("debtors/<str:customer_number>/", detail_views.debtor_detail, name="debtor"),
+    path("cases/<int:case_number>/", views.case_detail, name="detail"),
+    path("debtors/<str:customer_number>/", views.debtor_detail, name="debtor"),
 ]

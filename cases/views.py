@@ -1,21 +1,436 @@
-"""The product's pages. Placeholders until the dashboard issue lands."""
+"""The product's pages: case search and export, the case page and the debtor page."""
 
-from django.http import Http404, HttpResponse
+import itertools
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
 
+from django.contrib import messages
+from django.core.exceptions import BadRequest, PermissionDenied
+from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_safe
+
+from cases import autocollect
+from cases.breakdown import build_breakdown, case_currency, case_totals, invoice_totals
+from cases.export import csv_lines, export_filename
+from cases.forms import URL_FILTER_NAMES, CaseFilterForm
+from cases.upstream_errors import (
+    UpstreamErrorInfo,
+    describe_upstream_error,
+    upstream_error_response,
+)
 from dashboard.http import OrganizationRequest
 
+logger = logging.getLogger(__name__)
 
+
+#: case_list: the case search ---------------------------------------------------------------
+
+LIST_TEMPLATE: Final = "cases/case_list.html"
+# The elements an HTMX request may target, each the root of the partial of the same page that
+# renders it: the results alone (typing, filters, paging), or the form with its results
+# (removing a filter chip, clearing filters, invalid input, whose errors sit beside the fields).
+RESULTS_ID: Final = "results"
+SEARCH_ID: Final = "case-search"
+PARTIAL_FOR_TARGET: Final = {RESULTS_ID: "results", SEARCH_ID: "search"}
+
+
+@dataclass(frozen=True)
+class ListedCase:
+    """A case as a table row: the case and the currency its amounts are in."""
+
+    case: autocollect.Case
+    currency: str
+
+
+@dataclass(frozen=True)
+class Pager:
+    """The result count ("Showing 26 to 50 of 1 234") and the neighbouring pages' tokens."""
+
+    first: int
+    last: int
+    total: int
+    previous_token: str | None
+    next_token: str | None
+
+
+@require_safe
 def case_list(request: OrganizationRequest) -> HttpResponse:
-    return HttpResponse(f"Cases of {request.organization.name}")
+    """The case search: filters in the URL, one upstream page, results swapped in place."""
+    form = CaseFilterForm(request.GET)
+    if not form.is_valid():
+        # Nothing goes upstream; the form shows what was typed, with errors beside the fields.
+        return _list_response(request, _list_context(request, form), status=400)
+    try:
+        page = autocollect.list_cases(
+            organization_id=request.organization.amili_id,
+            filters=form.to_filters(),
+            page_token=form.page_token(),
+            page_size=form.page_size(),
+        )
+    except autocollect.InvalidPageToken:
+        return _restart_at_first_page(request)
+    except autocollect.AutoCollectError as error:
+        return _list_error_response(request, form, error)
+    return _list_response(request, _list_context(request, form, page=page))
 
 
-def case_export(request: OrganizationRequest) -> HttpResponse:
-    raise Http404
+def _partial_name(request: OrganizationRequest) -> str | None:
+    """Which partial an HTMX request gets; None for a full page (history restores included)."""
+    if not request.htmx or request.htmx.history_restore_request:
+        return None
+    return PARTIAL_FOR_TARGET.get(request.htmx.target or "", PARTIAL_FOR_TARGET[RESULTS_ID])
 
 
+def _list_response(
+    request: OrganizationRequest, context: dict[str, Any], *, status: int = 200
+) -> HttpResponse:
+    """The page or one of its partials, from the same context; only the template name differs."""
+    partial = _partial_name(request)
+    form: CaseFilterForm = context["form"]
+    if partial is not None and form.errors:
+        partial = PARTIAL_FOR_TARGET[SEARCH_ID]  # the errors belong beside the fields
+    template_name = LIST_TEMPLATE if partial is None else f"{LIST_TEMPLATE}#{partial}"
+    response = render(request, template_name, context, status=status)
+    if partial is not None and request.htmx.target != _target_of(partial):
+        response["HX-Retarget"] = f"#{_target_of(partial)}"
+        response["HX-Reswap"] = "outerHTML"
+    return _private(response)
+
+
+def _target_of(partial: str) -> str:
+    return next(target for target, name in PARTIAL_FOR_TARGET.items() if name == partial)
+
+
+def _list_context(
+    request: OrganizationRequest,
+    form: CaseFilterForm,
+    *,
+    page: autocollect.CasePage | None = None,
+    upstream_error: UpstreamErrorInfo | None = None,
+    notice: str = "",
+) -> dict[str, Any]:
+    cases = _own_cases(request, page.cases) if page else ()
+    return {
+        "form": form,
+        "rows": [ListedCase(case=case, currency=case_currency(case)) for case in cases],
+        "pager": _pager(page, len(cases), form) if page else None,
+        "active_filters": form.active_filters(),
+        # {% querystring %} arguments: clearing keeps the page size, exporting drops paging.
+        "clear_filters": dict.fromkeys((*URL_FILTER_NAMES, "page")),
+        "export_query": {"page": None, "size": None},
+        "upstream_error": upstream_error,
+        "notice": notice,
+    }
+
+
+def _own_cases(
+    request: OrganizationRequest, cases: tuple[autocollect.Case, ...]
+) -> tuple[autocollect.Case, ...]:
+    """Cases that say they belong to another organisation are dropped (defence in depth)."""
+    kept = tuple(_own_cases_lazily(request, cases))
+    if len(kept) != len(cases):
+        logger.error("the upstream listed another organisation's cases; they were not shown")
+    return kept
+
+
+def _pager(page: autocollect.CasePage, shown: int, form: CaseFilterForm) -> Pager:
+    page_size = page.skip.page_size or form.page_size()
+    first = (max(page.skip.current_page, 1) - 1) * page_size + 1 if shown else 0
+    return Pager(
+        first=first,
+        last=first + shown - 1 if shown else 0,
+        total=max(page.skip.total_count, shown),
+        previous_token=page.cursor.previous_page_token if page.skip.has_previous_page else None,
+        next_token=page.cursor.next_page_token if page.skip.has_next_page else None,
+    )
+
+
+def _list_error_response(
+    request: OrganizationRequest, form: CaseFilterForm, error: autocollect.AutoCollectError
+) -> HttpResponse:
+    """The upstream failed: the page keeps its filters, and the results area says what happened.
+
+    Same statuses and messages as upstream_error_response (describe_upstream_error), rendered in
+    this page's own layout so the form stays usable; an HTMX request gets the partial in place.
+    """
+    info = describe_upstream_error(error)
+    # Class name and path only: the query string carries what the user searched for.
+    logger.warning("case list: upstream %s answered as %s", type(error).__name__, info.status)
+    context = _list_context(request, form, upstream_error=info)
+    response = _list_response(request, context, status=info.status)
+    if info.retry_after is not None:
+        response["Retry-After"] = str(info.retry_after)
+    return response
+
+
+def _restart_at_first_page(request: OrganizationRequest) -> HttpResponse:
+    """The upstream refused the page token (expired, or from other filters): start over.
+
+    The URL must say what is shown, so the restarted list lives at the URL without `page`: a
+    full request is redirected there (the notice travels as a message), an HTMX request gets the
+    first page at once and pushes that URL instead of the one it asked for.
+    """
+    notice = _(
+        "That page of results is no longer available, so the list starts again at the first page."
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    first_page_url = f"{request.path}?{query.urlencode()}" if query else request.path
+    if _partial_name(request) is None:
+        messages.info(request, notice)
+        return _private(HttpResponseRedirect(first_page_url))
+    form = CaseFilterForm(query)
+    form.is_valid()  # the same filters that were valid a moment ago
+    try:
+        page = autocollect.list_cases(
+            organization_id=request.organization.amili_id,
+            filters=form.to_filters(),
+            page_size=form.page_size(),
+        )
+    except autocollect.AutoCollectError as error:
+        response = _list_error_response(request, form, error)
+    else:
+        response = _list_response(request, _list_context(request, form, page=page, notice=notice))
+    response["HX-Push-Url"] = first_page_url
+    return response
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """Personal data: no copy in any cache; the response differs for HTMX requests and targets."""
+    patch_cache_control(response, no_store=True)
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
+
+
+#: case_export: the same search as CSV -------------------------------------------------------
+
+
+@require_safe
+def case_export(request: OrganizationRequest) -> HttpResponse | StreamingHttpResponse:
+    """Every case matching the list's filters as CSV, streamed while the upstream is walked."""
+    form = CaseFilterForm(request.GET)
+    if not form.is_valid():
+        return _private(
+            HttpResponse(
+                _plain_form_errors(form), status=400, content_type="text/plain; charset=utf-8"
+            )
+        )
+    cases = autocollect.iter_cases(
+        organization_id=request.organization.amili_id, filters=form.to_filters()
+    )
+    try:
+        # The first page is fetched before answering, so a failure there gets a proper status
+        # instead of a 200 with a broken file; later pages are fetched while the file streams.
+        first = next(cases, None)
+    except autocollect.AutoCollectError as error:
+        return upstream_error_response(request, error, target_id=RESULTS_ID)
+    rows = cases if first is None else itertools.chain((first,), cases)
+    response = StreamingHttpResponse(
+        csv_lines(_own_cases_lazily(request, rows)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{export_filename()}"'
+    patch_cache_control(response, no_store=True)
+    return response
+
+
+def _own_cases_lazily(
+    request: OrganizationRequest, cases: Iterable[autocollect.Case]
+) -> Iterator[autocollect.Case]:
+    """Like _own_cases, one case at a time, so the export never holds a page in a list."""
+    own = str(request.organization.amili_id)
+    for case in cases:
+        if not case.organization_id or case.organization_id.lower() == own:
+            yield case
+
+
+def _plain_form_errors(form: CaseFilterForm) -> str:
+    lines = [_("The export was not started: the filters are not valid.")]
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        lines.extend(f"{label or name}: {error}" for error in errors)
+    return "\n".join(lines) + "\n"
+
+
+#: case_detail and debtor_detail: the case page and the debtor page ------------------------
+#
+# The case page and the debtor page.
+#
+# Each page is one function view, one upstream call and one render from one context. Two things
+# swap in place, both as partials of the same template at the page's own URL:
+#
+# - an identification number revealed on demand: a deliberate, CSRF-protected POST naming the
+#   debtor in its body (never in a URL), answered for HTMX with the `identification` partial and
+#   otherwise with the whole page showing that one number;
+# - a section an error partial replaced: its "Try again" button GETs the page with HX-Target naming
+#   the section, and gets that section back.
+
+audit_log = logging.getLogger("cases.audit")
+
+CASE_TEMPLATE: Final = "cases/case_detail.html"
+DEBTOR_TEMPLATE: Final = "cases/debtor_detail.html"
+# The identification cell, shared by both pages: the debtor page includes it from here.
+IDENTIFICATION_PARTIAL: Final = "cases/case_detail.html#identification"
+
+REVEAL_FIELD: Final = "debtor"  # the POST field naming the debtor whose number to show
+
+# Element id -> partial name: where an upstream failure shows (the page's content for a page view,
+# the debtors' section for a failed reveal, so the rest of the page stays usable) and which
+# partial a retry aimed at that element gets.
+CASE_PAGE_ID: Final = "case-page"
+CASE_DEBTORS_ID: Final = "debtors"
+CASE_PARTIALS: Final[Mapping[str, str]] = {CASE_PAGE_ID: "case_page", CASE_DEBTORS_ID: "debtors"}
+DEBTOR_PAGE_ID: Final = "debtor-page"
+DEBTOR_DETAILS_ID: Final = "debtor-details"
+DEBTOR_PARTIALS: Final[Mapping[str, str]] = {
+    DEBTOR_PAGE_ID: "debtor_page",
+    DEBTOR_DETAILS_ID: "debtor_details",
+}
+
+MAX_CUSTOMER_NUMBER_LENGTH: Final = 100  # longer is no customer number: 404 without asking
+DEBTOR_CASE_LIMIT: Final = 500  # the debtor page lists at most this many cases
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
 def case_detail(request: OrganizationRequest, case_number: int) -> HttpResponse:
-    raise Http404
+    """One case: header, invoices, debtors and the claim breakdown (POST reveals an id number)."""
+    reveal_id = _reveal_request(request)
+    try:
+        case = autocollect.get_case(
+            organization_id=request.organization.amili_id, case_number=case_number
+        )
+    except autocollect.NotFound:
+        raise Http404("No such case in this organisation") from None
+    except autocollect.AutoCollectError as error:
+        target = CASE_PAGE_ID if reveal_id is None else CASE_DEBTORS_ID
+        return _private(upstream_error_response(request, error, target_id=target))
+    _check_organization(request, case)
+
+    context = {
+        "case": case,
+        "currency": case_currency(case),
+        "invoice_totals": invoice_totals(case),
+        "breakdown": build_breakdown(case),
+        "can_reveal": request.membership.can_act,
+        "revealed_debtor_id": "",
+    }
+    if reveal_id is None:
+        return _private(
+            render(request, _page_template(request, CASE_TEMPLATE, CASE_PARTIALS), context)
+        )
+
+    position = _debtor_position(case.debtors, reveal_id)
+    audit_log.info(
+        "identification number revealed: user=%s organisation=%s case=%s",
+        request.user.username,
+        request.organization.pk,
+        case.case_number,
+    )
+    return _revealed(request, CASE_TEMPLATE, context, case.debtors[position - 1], position)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def debtor_detail(request: OrganizationRequest, customer_number: str) -> HttpResponse:
-    raise Http404
+    """Every case of one customer, the customer's details and totals (POST reveals the id)."""
+    reveal_id = _reveal_request(request)
+    if len(customer_number) > MAX_CUSTOMER_NUMBER_LENGTH:
+        raise Http404("No such customer in this organisation")
+    try:
+        found = autocollect.list_debtor_cases(
+            organization_id=request.organization.amili_id,
+            customer_number=customer_number,
+            limit=DEBTOR_CASE_LIMIT,
+        )
+    except autocollect.AutoCollectError as error:
+        target = DEBTOR_PAGE_ID if reveal_id is None else DEBTOR_DETAILS_ID
+        return _private(upstream_error_response(request, error, target_id=target))
+    # Checked, not assumed: only cases where this customer really is a debtor count.
+    cases = tuple(
+        case
+        for case in found
+        if any(debtor.customer_number == customer_number for debtor in case.debtors)
+    )
+    if not cases:
+        raise Http404("No such customer in this organisation")
+    for case in cases:
+        _check_organization(request, case)
+    # Cases come newest first, so the details are the ones the upstream holds most recently.
+    debtor = next(d for d in cases[0].debtors if d.customer_number == customer_number)
+
+    context = {
+        "customer_number": customer_number,
+        "debtor": debtor,
+        "position": 1,
+        "cases": cases,
+        "case_rows": [(case, case_currency(case)) for case in cases],
+        "totals": case_totals(cases),
+        "truncated": len(found) >= DEBTOR_CASE_LIMIT,
+        "can_reveal": request.membership.can_act,
+        "revealed_debtor_id": "",
+    }
+    if reveal_id is None:
+        template = _page_template(request, DEBTOR_TEMPLATE, DEBTOR_PARTIALS)
+        return _private(render(request, template, context))
+
+    if reveal_id != debtor.debtor_id:
+        raise Http404("No such debtor here")
+    audit_log.info(
+        "identification number revealed: user=%s organisation=%s customer=%s",
+        request.user.username,
+        request.organization.pk,
+        customer_number,
+    )
+    return _revealed(request, DEBTOR_TEMPLATE, context, debtor, 1)
+
+
+def _reveal_request(request: OrganizationRequest) -> str | None:
+    """The debtor id a POST asks to reveal; None for a GET. Checked before any upstream call."""
+    if request.method != "POST":
+        return None
+    if not request.membership.can_act:
+        raise PermissionDenied("Only agents and administrators may reveal identification numbers")
+    debtor_id = request.POST.get(REVEAL_FIELD, "").strip()
+    if not debtor_id:
+        raise BadRequest("A reveal names the debtor")
+    return debtor_id
+
+
+def _page_template(request: OrganizationRequest, template: str, partials: Mapping[str, str]) -> str:
+    """The whole page, or for an HTMX request aimed at one of its sections that section only."""
+    htmx = request.htmx
+    target = (htmx.target or "") if htmx and not htmx.history_restore_request else ""
+    return f"{template}#{partials[target]}" if target in partials else template
+
+
+def _debtor_position(debtors: tuple[autocollect.Debtor, ...], debtor_id: str) -> int:
+    """The 1-based position of the debtor on the page, which names its identification cell."""
+    for position, debtor in enumerate(debtors, start=1):
+        if debtor.debtor_id == debtor_id:
+            return position
+    raise Http404("No such debtor on this case")
+
+
+def _revealed(
+    request: OrganizationRequest,
+    template: str,
+    context: dict[str, object],
+    debtor: autocollect.Debtor,
+    position: int,
+) -> HttpResponse:
+    """The revealed cell for HTMX, else the whole page with that one number shown."""
+    context = {**context, "revealed_debtor_id": debtor.debtor_id}
+    if request.htmx and not request.htmx.history_restore_request:
+        partial_context = {**context, "debtor": debtor, "position": position}
+        return _private(render(request, IDENTIFICATION_PARTIAL, partial_context))
+    return _private(render(request, template, context))
+
+
+def _check_organization(request: OrganizationRequest, case: autocollect.Case) -> None:
+    """A case that says it belongs to another organisation is not shown (defence in depth)."""
+    organization_id = case.organization_id.strip().lower()
+    if organization_id and organization_id != str(request.organization.amili_id).lower():
+        raise Http404("No such case in this organisation")

@@ -121,6 +121,7 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "nb"  # the fallback when the browser asks for neither language
 LANGUAGES = [("nb", _("Norwegian Bokmål")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["dashboard.formats"]
 TIME_ZONE = "Europe/Oslo"
 USE_I18N = True
 USE_TZ = True

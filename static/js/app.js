@@ -203,5 +203,34 @@
     }
   });
 
+  // Filter forms send every field; leave the empty ones out of GET requests, so the URLs htmx
+  // pushes stay as short as the links the server builds.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var detail = event.detail || {};
+    if (detail.verb !== "get" || !detail.formData) {
+      return;
+    }
+    var empty = [];
+    detail.formData.forEach(function (value, name) {
+      var values = detail.formData.getAll(name);
+      var allEmpty = values.every(function (v) { return v === ""; });
+      if (allEmpty && empty.indexOf(name) === -1) {
+        empty.push(name);
+      }
+    });
+    empty.forEach(function (name) { detail.formData.delete(name); });
+  });
+
+  // The language switcher returns to the page being shown, which htmx may have changed since
+  // the server rendered the switcher.
+  function syncLanguageSwitcher() {
+    var next = document.querySelector('.language-switcher input[name="next"]');
+    if (next) {
+      next.value = window.location.pathname + window.location.search;
+    }
+  }
+  document.addEventListener("htmx:pushedIntoHistory", syncLanguageSwitcher);
+  document.addEventListener("htmx:replacedInHistory", syncLanguageSwitcher);
+
   window.dashboard = { announce: announce };
 })();
