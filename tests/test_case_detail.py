@@ -6,15 +6,13 @@ figures asserted are the figures seeded. Upstream requests are recorded at the t
 
 import logging
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import httpx
 import pytest
 from django.contrib.auth.models import User
-from django.core.wsgi import get_wsgi_application
-from django.test import Client, override_settings
+from django.test import Client
 from django.utils import translation
 
 from cases import autocollect
@@ -26,6 +24,7 @@ from sandbox.models import Debtor as SandboxDebtor
 from sandbox.models import Invoice as SandboxInvoice
 from sandbox.models import SandboxOrganization
 from tests.conftest import ORG_B_ID, make_member
+from tests.upstream import RecordingTransport
 
 CASE_NUMBER = 4_200_017
 OTHER_ORG_CASE_NUMBER = 4_200_099
@@ -172,46 +171,14 @@ def add_standard_case(organization: SandboxOrganization) -> SandboxCase:
 # --- Fixtures and helpers -----------------------------------------------------------------------
 
 
-class RecordingTransport(httpx.BaseTransport):
-    """Passes every request to the sandbox and remembers it.
-
-    The sandbox runs in this thread, and its LocaleMiddleware activates its own request's
-    language; the dashboard's request must keep the language it had.
-    """
-
-    def __init__(self, inner: httpx.BaseTransport) -> None:
-        self.inner = inner
-        self.requests: list[httpx.Request] = []
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        language = translation.get_language()
-        try:
-            return self.inner.handle_request(request)
-        finally:
-            translation.activate(language)
-
-    def case_requests(self) -> list[httpx.Request]:
-        return [r for r in self.requests if r.url.path.endswith("/cases")]
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords() -> Iterator[None]:
-    """Logins in these tests need no real password hashing, which would take most of the time."""
-    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
-        yield
-
-
 @pytest.fixture(autouse=True)
 def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(autocollect, "_sleep", lambda seconds: None)
 
 
 @pytest.fixture
-def upstream(sandbox_upstream: None) -> RecordingTransport:
-    recorder = RecordingTransport(httpx.WSGITransport(app=get_wsgi_application()))
-    autocollect.use_transport(recorder)
-    return recorder
+def upstream(sandbox_upstream: RecordingTransport) -> RecordingTransport:
+    return sandbox_upstream
 
 
 @pytest.fixture

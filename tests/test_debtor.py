@@ -1,14 +1,11 @@
 """The debtor page: all of a customer's cases in the organisation, their details and totals."""
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
-import httpx
 import pytest
-from django.core.wsgi import get_wsgi_application
-from django.test import Client, override_settings
+from django.test import Client
 
 from cases import autocollect
 from dashboard.models import Organization, Role
@@ -18,7 +15,6 @@ from tests.conftest import ORG_B_ID
 from tests.test_case_detail import (
     DEBTOR_ID,
     NATIONAL_ID,
-    RecordingTransport,
     add_case,
     add_claim,
     add_debtor,
@@ -29,14 +25,9 @@ from tests.test_case_detail import (
     section,
     text_of,
 )
+from tests.upstream import RecordingTransport
 
 CUSTOMER = "K-1001"
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords() -> Iterator[None]:
-    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
-        yield
 
 
 @pytest.fixture(autouse=True)
@@ -45,10 +36,8 @@ def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def upstream(sandbox_upstream: None) -> RecordingTransport:
-    recorder = RecordingTransport(httpx.WSGITransport(app=get_wsgi_application()))
-    autocollect.use_transport(recorder)
-    return recorder
+def upstream(sandbox_upstream: RecordingTransport) -> RecordingTransport:
+    return sandbox_upstream
 
 
 @pytest.fixture

@@ -40,19 +40,35 @@ def _keeping_the_language(app: WsgiApp) -> WsgiApp:
     return wrapped
 
 
+class RecordingTransport(httpx.BaseTransport):
+    """Passes every request on and remembers it, so tests can say what reached the upstream."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.requests: list[httpx.Request] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return self.inner.handle_request(request)
+
+    def case_requests(self) -> list[httpx.Request]:
+        return [r for r in self.requests if r.url.path.endswith("/cases")]
+
+
 @pytest.fixture
-def sandbox_upstream(db: None) -> Iterator[None]:
-    """The client talks to the in-process sandbox (at settings' testserver URLs)."""
+def sandbox_upstream(db: None) -> Iterator[RecordingTransport]:
+    """The client talks to the in-process sandbox; the fixture's value records every request."""
     # A request through the WSGI app would close the database connection at its start and end,
     # ending the test's transaction; django.test.Client disconnects these handlers for the same
     # reason.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    autocollect.use_transport(
+    recorder = RecordingTransport(
         httpx.WSGITransport(app=_keeping_the_language(get_wsgi_application()))
     )
+    autocollect.use_transport(recorder)
     try:
-        yield
+        yield recorder
     finally:
         autocollect.use_transport(None)
         request_started.connect(close_old_connections)
