@@ -671,7 +671,7 @@ def test_an_unknown_status_from_the_upstream_is_shown_humanised(
 @pytest.mark.parametrize(
     ("language", "count", "amount"),
     [
-        ("nb", f"Showing 26{DASH}50 of 1\xa0234", "1\xa0234\xa0567,50\xa0kr"),
+        ("nb", f"Viser 26{DASH}50 av 1\xa0234", "1\xa0234\xa0567,50\xa0kr"),
         ("en", f"Showing 26{DASH}50 of 1,234", "NOK\xa01,234,567.50"),
     ],
 )

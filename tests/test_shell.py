@@ -569,7 +569,9 @@ def test_upstream_errors_answer_with_the_right_status(
 
 @pytest.mark.django_db
 def test_rate_limit_sends_retry_after_when_the_upstream_said(client_a: Client) -> None:
-    said = client_a.get("/test-shell/upstream/?kind=ratelimited", headers=HTMX)
+    said = client_a.get(
+        "/test-shell/upstream/?kind=ratelimited", headers={**HTMX, "Accept-Language": "en"}
+    )
     unsaid = client_a.get("/test-shell/upstream/?kind=ratelimited-unsaid", headers=HTMX)
 
     assert said.headers["Retry-After"] == "30"

@@ -40,7 +40,9 @@ def _all_paths(resolver: URLResolver | None = None, prefix: str = "") -> list[st
 def _fill(pattern: str) -> str:
     import re
 
-    filled = re.sub(r"<(?:(\w+):)?\w+>", lambda m: SAMPLE_ARGUMENTS.get(m.group(1) or "str", "x"), pattern)
+    filled = re.sub(
+        r"<(?:(\w+):)?\w+>", lambda m: SAMPLE_ARGUMENTS.get(m.group(1) or "str", "x"), pattern
+    )
     return "/" + filled.lstrip("^").rstrip("$").replace("\\Z", "")
 
 
@@ -163,7 +165,7 @@ def test_switching_needs_a_post(client_a: Client) -> None:
 @pytest.mark.django_db
 def test_a_user_without_membership_sees_a_page_that_says_so(client: Client) -> None:
     client.force_login(User.objects.create_user("lonely", password="pw-12345!"))
-    response = client.get("/cases/")
+    response = client.get("/cases/", headers={"Accept-Language": "en"})
     assert response.status_code == 403
     assert b"no organisation" in response.content.lower()
 
