@@ -232,5 +232,15 @@
   document.addEventListener("htmx:pushedIntoHistory", syncLanguageSwitcher);
   document.addEventListener("htmx:replacedInHistory", syncLanguageSwitcher);
 
+  // htmx does not cancel an older history fetch when Back is pressed again; a late answer
+  // would replace the page of the newer history entry with the list of one already left.
+  var historyRequest = null;
+  document.addEventListener("htmx:historyCacheMiss", function (event) {
+    if (historyRequest) {
+      historyRequest.abort();
+    }
+    historyRequest = event.detail.xhr;
+  });
+
   window.dashboard = { announce: announce };
 })();
