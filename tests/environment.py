@@ -7,6 +7,7 @@ the same suite against PostgreSQL and Redis.
 """
 
 import os
+import re
 
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
@@ -17,4 +18,16 @@ os.environ.setdefault("AUTOCOLLECT_CLIENT_ID", "sandbox")
 os.environ.setdefault("AUTOCOLLECT_CLIENT_SECRET", "sandbox")
 for name in ("SANDBOX_FAULT", "SANDBOX_LATENCY_MS", "SANDBOX_BATCH_DELAY_MS"):
     os.environ.pop(name, None)
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API + live server
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def _redis_database_per_worker() -> None:
+    """Give each xdist worker its own Redis database: a test's cache.clear() flushes a whole one."""
+    url, worker = os.environ.get("CACHE_URL", ""), os.environ.get("PYTEST_XDIST_WORKER", "")
+    match = re.fullmatch(r"(rediss?://[^/]+)/(\d+)", url)
+    if match and worker.startswith("gw"):
+        database = int(match.group(2)) + int(worker.removeprefix("gw"))
+        os.environ["CACHE_URL"] = f"{match.group(1)}/{database}"
+
+
+_redis_database_per_worker()  # Playwright's sync API + live server

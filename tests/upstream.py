@@ -20,18 +20,34 @@ from cases import autocollect
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def _keeping_the_language(app: WsgiApp) -> WsgiApp:
-    """Run the sandbox without touching the dashboard request's language.
+def _as_a_nested_request(app: WsgiApp) -> WsgiApp:
+    """Run a sandbox request inside the dashboard's request in this thread, harmlessly.
 
-    In-process, the sandbox's LocaleMiddleware would activate its own language in the thread the
-    dashboard's request is rendering in; over real HTTP they are separate requests.
+    Over real HTTP the two are separate requests; in-process they share a thread, so:
+    - the database connection must survive: Django closes it when a request starts and finishes
+      (close_old_connections), which would end the test's transaction. django.test.Client
+      reconnects those handlers while the outer view runs, so they are detached per request;
+    - the dashboard request's language must survive the sandbox's LocaleMiddleware.
     """
 
     def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         language = translation.get_language()
+        detached = [
+            signal
+            for signal in (request_started, request_finished)
+            if signal.disconnect(close_old_connections)
+        ]
         try:
-            return list(app(environ, start_response))
+            result = app(environ, start_response)
+            try:
+                return list(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()  # fires request_finished now, while the handlers are detached
         finally:
+            for signal in detached:
+                signal.connect(close_old_connections)
             if language:
                 translation.activate(language)
             else:
@@ -58,18 +74,11 @@ class RecordingTransport(httpx.BaseTransport):
 @pytest.fixture
 def sandbox_upstream(db: None) -> Iterator[RecordingTransport]:
     """The client talks to the in-process sandbox; the fixture's value records every request."""
-    # A request through the WSGI app would close the database connection at its start and end,
-    # ending the test's transaction; django.test.Client disconnects these handlers for the same
-    # reason.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
     recorder = RecordingTransport(
-        httpx.WSGITransport(app=_keeping_the_language(get_wsgi_application()))
+        httpx.WSGITransport(app=_as_a_nested_request(get_wsgi_application()))
     )
     autocollect.use_transport(recorder)
     try:
         yield recorder
     finally:
         autocollect.use_transport(None)
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
