@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.test import Client
 from pytest_django.fixtures import Settings
 
+from cases import autocollect
 from dashboard.models import Membership, Organization, Role
 
 pytest_plugins = ["tests.upstream"]
@@ -20,6 +21,12 @@ ORG_B_ID = "1f0c6a52-5c7e-4b55-9d0a-0000000000b2"
 def _fast_password_hashing(settings: Settings) -> None:
     """The suite creates many users; real password hashing would dominate its run time."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _no_retry_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The client's retries happen at once; tests that time them record the sleeps themselves."""
+    monkeypatch.setattr(autocollect, "_sleep", lambda seconds: None)
 
 
 @pytest.fixture(autouse=True)

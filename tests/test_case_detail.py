@@ -171,11 +171,6 @@ def add_standard_case(organization: SandboxOrganization) -> SandboxCase:
 # --- Fixtures and helpers -----------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(autocollect, "_sleep", lambda seconds: None)
-
-
 @pytest.fixture
 def upstream(sandbox_upstream: RecordingTransport) -> RecordingTransport:
     return sandbox_upstream

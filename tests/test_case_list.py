@@ -22,7 +22,6 @@ from django.http import HttpResponse, HttpResponseBase
 from django.test import Client
 from pytest_django import Settings
 
-from cases import autocollect
 from dashboard.models import Organization
 from sandbox.seeding import seed_organization
 from tests.conftest import ORG_A_ID, ORG_B_ID
@@ -140,12 +139,6 @@ def body(response: HttpResponseBase) -> str:
 def _fast_passwords(settings: Settings) -> None:
     """Users are created per test; a slow password hash would dominate the run."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Retries happen at once: the client's backoff sleep does nothing."""
-    monkeypatch.setattr(autocollect, "_sleep", lambda seconds: None)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from cases import autocollect
 from dashboard.models import Organization, Role
 from sandbox.models import Case as SandboxCase
 from sandbox.models import SandboxOrganization
@@ -28,11 +27,6 @@ from tests.test_case_detail import (
 from tests.upstream import RecordingTransport
 
 CUSTOMER = "K-1001"
-
-
-@pytest.fixture(autouse=True)
-def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(autocollect, "_sleep", lambda seconds: None)
 
 
 @pytest.fixture

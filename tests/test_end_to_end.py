@@ -25,9 +25,8 @@ CASES = 60
 
 
 @pytest.fixture
-def over_http(live_server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The client's settings name the live server; backoff sleeps are skipped."""
-    monkeypatch.setattr(autocollect, "_sleep", lambda seconds: None)
+def over_http(live_server: LiveServer) -> Iterator[None]:
+    """The client's settings name the live server."""
     autocollect.use_transport(None)
     with override_settings(
         AUTOCOLLECT_API_URL=f"{live_server.url}/sandbox/collection/v1",

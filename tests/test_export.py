@@ -44,11 +44,6 @@ def _fast_passwords(settings: Settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture(autouse=True)
-def _no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(autocollect, "_sleep", lambda seconds: None)
-
-
 @pytest.fixture
 def client_a(agent_a: User) -> Client:
     client = Client(headers={"Accept-Language": "en"})
