@@ -35,7 +35,7 @@ browser: $(VENV)/.installed
 	@if [ -x /usr/bin/chromium ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "Installing Debian's chromium for the browser tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null; \
 	elif $(PY) -m playwright install chromium; then :; \
 	else \
 		echo "No browser for the browser tests: install Debian's chromium (sudo apt-get install chromium)" \
