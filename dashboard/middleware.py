@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
@@ -105,3 +105,23 @@ def current_membership(request: HttpRequest) -> Membership | None:
         if membership.organization_id == chosen:
             return membership
     return memberships[0] if memberships else None
+
+
+class FriendlyNotFoundMiddleware:
+    """A view's "no such case" shows the product's 404 page, in development too.
+
+    With DEBUG on, Django would answer a view's Http404 with its technical page; the demo runs
+    with DEBUG on, and a missing or foreign case is a state users meet, not a developer's error.
+    URLs that match no route still get the technical page in development.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, Http404):
+            return render(request, "404.html", status=404)
+        return None

@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dashboard.middleware.OrganizationMiddleware",
+    "dashboard.middleware.FriendlyNotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
