@@ -15,6 +15,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from cases import views
 from dashboard.models import Organization, Role
 from sandbox.models import Case as SandboxCase
 from sandbox.models import Debtor as SandboxDebtor
@@ -82,10 +83,14 @@ MATRIX: dict[str, list[Probe]] = {
     ],
 }
 
-PARTIAL_HEADERS = {
+# Every way a page is rendered: in full, as its default partial, as each partial a target names
+# (the views pick partials by HX-Target), and as a history restore.
+PARTIAL_TARGETS = sorted({*views.PARTIAL_FOR_TARGET, *views.CASE_PARTIALS, *views.DEBTOR_PARTIALS})
+PARTIAL_HEADERS: dict[str, dict[str, str]] = {
     "full": {},
     "htmx": {"HX-Request": "true"},
     "htmx-history-restore": {"HX-Request": "true", "HX-History-Restore-Request": "true"},
+    **{f"htmx-{target}": {"HX-Request": "true", "HX-Target": target} for target in PARTIAL_TARGETS},
 }
 
 
