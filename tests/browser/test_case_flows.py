@@ -345,11 +345,15 @@ def test_pressing_back_twice_quickly_shows_the_list_of_the_url_reached(
 
     page.route(lambda url: "/cases/" in url, hold_the_restore_of_the_first_filtered_page)
     page.go_back()  # to ?status=OPEN, whose answer is held back
-    page.go_back()  # to the unfiltered list
+    for _ in range(50):  # route handlers run while Playwright waits
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert len(held) == 1, "the first Back did not ask the server for its page"
+    page.go_back()  # to the unfiltered list, before the first answer arrived
 
     expect(page).to_have_url(f"{live_server.url}/cases/")
     expect(table_case_numbers(page)).to_have_text(case_numbers(sandbox_cases())[:PAGE_SIZE])
-    assert len(held) == 1, "the first Back did not ask the server for its page"
     with contextlib.suppress(PlaywrightError):  # the page may have given up on the request
         held[0].continue_()  # the late answer arrives
     page.wait_for_timeout(LATE_ANSWER_GRACE_MS)
