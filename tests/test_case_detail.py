@@ -310,16 +310,18 @@ def test_each_debtor_is_shown_with_a_link_to_the_debtor_page(
         assert expected in debtors
 
 
-def test_a_customer_number_that_cannot_be_linked_is_shown_without_a_link(
+def test_a_customer_number_with_a_slash_links_to_its_debtor_page(
     client_a: Client, sandbox_a: SandboxOrganization
 ) -> None:
-    add_debtor(add_case(sandbox_a, CASE_NUMBER), customer_number="K/77", full_name="Per Hansen")
+    add_debtor(add_case(sandbox_a, CASE_NUMBER), customer_number="2024/77", full_name="Per Hansen")
 
     response = client_a.get(page_url())
 
     assert response.status_code == 200
-    assert "Per Hansen" in section(response.text, "debtors-title")
-    assert "/debtors/" not in response.text
+    assert 'href="/debtors/2024/77/"' in section(response.text, "debtors-title")
+    debtor_page = client_a.get("/debtors/2024/77/", headers={"Accept-Language": "en"})
+    assert debtor_page.status_code == 200
+    assert "Per Hansen" in debtor_page.text
 
 
 def test_a_page_view_is_exactly_one_upstream_call(
