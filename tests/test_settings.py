@@ -1,6 +1,7 @@
 """Production start-up fails loudly on missing configuration; development needs nothing."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -55,3 +56,12 @@ def test_development_needs_no_configuration() -> None:
     result = load_settings({"DEBUG": "true"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "True"]
+
+
+def test_env_example_lists_every_variable_the_settings_read() -> None:
+    settings_source = (ROOT / "dashboard" / "settings.py").read_text()
+    read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', settings_source))
+    read |= set(re.findall(r'_required_in_production\(\s*"([A-Z_]+)"', settings_source))
+    listed = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
+    assert len(read) > 10
+    assert read <= listed, f"missing from .env.example: {sorted(read - listed)}"
