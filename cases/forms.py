@@ -21,6 +21,7 @@ from cases.autocollect import (
     PAGE_SIZES,
     CaseFilters,
 )
+from cases.private_search import REFERENCE_PARAMETER, SEARCH_PARAMETER
 from cases.templatetags.collection import ENUM_LABELS, humanise_enum
 
 SEARCH_MAX_LENGTH: Final = 100
@@ -89,8 +90,14 @@ class ActiveFilter:
 
     @property
     def removal(self) -> dict[str, None]:
-        """The querystring change that drops this filter (and the page, which belonged to it)."""
-        return {self.parameter: None, "page": None}
+        """The querystring change that drops this filter (and the page, which belonged to it).
+
+        The search may stand in the URL as itself or as a reference to a private search.
+        """
+        dropped = dict.fromkeys((self.parameter, "page"))
+        if self.parameter == SEARCH_PARAMETER:
+            dropped[REFERENCE_PARAMETER] = None
+        return dropped
 
 
 class CaseFilterForm(forms.Form):

@@ -8,13 +8,19 @@ from typing import Any, Final
 
 from django.contrib import messages
 from django.core.exceptions import BadRequest, PermissionDenied
-from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseRedirect,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from cases import autocollect
+from cases import autocollect, private_search
 from cases.breakdown import build_breakdown, case_currency, case_totals, invoice_totals
 from cases.export import csv_lines, export_filename
 from cases.forms import URL_FILTER_NAMES, CaseFilterForm
@@ -61,10 +67,15 @@ class Pager:
 @require_safe
 def case_list(request: OrganizationRequest) -> HttpResponse:
     """The case search: filters in the URL, one upstream page, results swapped in place."""
-    form = CaseFilterForm(request.GET)
+    query = private_search.resolve(request)
+    if query.moved and _partial_name(request) is None:
+        # A personal search term in the address bar: show the same list at an address without it.
+        return _private(HttpResponseRedirect(query.public_url(request.path)))
+    form = _bound_filter_form(query)
     if not form.is_valid():
         # Nothing goes upstream; the form shows what was typed, with errors beside the fields.
-        return _list_response(request, _list_context(request, form), status=400)
+        response = _list_response(request, _list_context(request, form, query), status=400)
+        return _with_public_url(request, response, query)
     try:
         page = autocollect.list_cases(
             organization_id=request.organization.amili_id,
@@ -73,10 +84,30 @@ def case_list(request: OrganizationRequest) -> HttpResponse:
             page_size=form.page_size(),
         )
     except autocollect.InvalidPageToken:
-        return _restart_at_first_page(request)
+        return _restart_at_first_page(request, query)
     except autocollect.AutoCollectError as error:
-        return _list_error_response(request, form, error)
-    return _list_response(request, _list_context(request, form, page=page))
+        response = _list_error_response(request, form, query, error)
+    else:
+        response = _list_response(request, _list_context(request, form, query, page=page))
+    return _with_public_url(request, response, query)
+
+
+def _bound_filter_form(query: private_search.ListQuery) -> CaseFilterForm:
+    """The filter form for the request; a search reference the session lost is an error."""
+    form = CaseFilterForm(query.form_data)
+    if query.expired and form.is_valid():
+        form.add_error("q", _("This search has expired. Type it again."))
+    return form
+
+
+def _with_public_url(
+    request: OrganizationRequest, response: HttpResponse, query: private_search.ListQuery
+) -> HttpResponse:
+    """An HTMX request that showed a personal search term: the browser records another URL."""
+    if query.moved:
+        typing = request.htmx.trigger_name == private_search.SEARCH_PARAMETER
+        response["HX-Replace-Url" if typing else "HX-Push-Url"] = query.public_url(request.path)
+    return response
 
 
 def _partial_name(request: OrganizationRequest) -> str | None:
@@ -109,6 +140,7 @@ def _target_of(partial: str) -> str:
 def _list_context(
     request: OrganizationRequest,
     form: CaseFilterForm,
+    query: private_search.ListQuery,
     *,
     page: autocollect.CasePage | None = None,
     upstream_error: UpstreamErrorInfo | None = None,
@@ -117,11 +149,16 @@ def _list_context(
     cases = _own_cases(request, page.cases) if page else ()
     return {
         "form": form,
+        # The parameters every generated link starts from: never a personal search term.
+        "list_query": query.public,
+        "list_url": query.public_url(request.path),
         "rows": [ListedCase(case=case, currency=case_currency(case)) for case in cases],
         "pager": _pager(page, len(cases), form) if page else None,
         "active_filters": form.active_filters(),
         # {% querystring %} arguments: clearing keeps the page size, exporting drops paging.
-        "clear_filters": dict.fromkeys((*URL_FILTER_NAMES, "page")),
+        "clear_filters": dict.fromkeys(
+            (*URL_FILTER_NAMES, private_search.REFERENCE_PARAMETER, "page")
+        ),
         "export_query": {"page": None, "size": None},
         "upstream_error": upstream_error,
         "notice": notice,
@@ -151,7 +188,10 @@ def _pager(page: autocollect.CasePage, shown: int, form: CaseFilterForm) -> Page
 
 
 def _list_error_response(
-    request: OrganizationRequest, form: CaseFilterForm, error: autocollect.AutoCollectError
+    request: OrganizationRequest,
+    form: CaseFilterForm,
+    query: private_search.ListQuery,
+    error: autocollect.AutoCollectError,
 ) -> HttpResponse:
     """The upstream failed: the page keeps its filters, and the results area says what happened.
 
@@ -161,14 +201,16 @@ def _list_error_response(
     info = describe_upstream_error(error)
     # Class name and path only: the query string carries what the user searched for.
     logger.warning("case list: upstream %s answered as %s", type(error).__name__, info.status)
-    context = _list_context(request, form, upstream_error=info)
+    context = _list_context(request, form, query, upstream_error=info)
     response = _list_response(request, context, status=info.status)
     if info.retry_after is not None:
         response["Retry-After"] = str(info.retry_after)
     return response
 
 
-def _restart_at_first_page(request: OrganizationRequest) -> HttpResponse:
+def _restart_at_first_page(
+    request: OrganizationRequest, query: private_search.ListQuery
+) -> HttpResponse:
     """The upstream refused the page token (expired, or from other filters): start over.
 
     The URL must say what is shown, so the restarted list lives at the URL without `page`: a
@@ -178,13 +220,17 @@ def _restart_at_first_page(request: OrganizationRequest) -> HttpResponse:
     notice = _(
         "That page of results is no longer available, so the list starts again at the first page."
     )
-    query = request.GET.copy()
-    query.pop("page", None)
-    first_page_url = f"{request.path}?{query.urlencode()}" if query else request.path
+    first_page = private_search.ListQuery(
+        form_data=_without_page(query.form_data),
+        public=_without_page(query.public),
+        expired=False,
+        moved=False,
+    )
+    first_page_url = first_page.public_url(request.path)
     if _partial_name(request) is None:
         messages.info(request, notice)
         return _private(HttpResponseRedirect(first_page_url))
-    form = CaseFilterForm(query)
+    form = CaseFilterForm(first_page.form_data)
     form.is_valid()  # the same filters that were valid a moment ago
     try:
         page = autocollect.list_cases(
@@ -193,11 +239,18 @@ def _restart_at_first_page(request: OrganizationRequest) -> HttpResponse:
             page_size=form.page_size(),
         )
     except autocollect.AutoCollectError as error:
-        response = _list_error_response(request, form, error)
+        response = _list_error_response(request, form, first_page, error)
     else:
-        response = _list_response(request, _list_context(request, form, page=page, notice=notice))
+        context = _list_context(request, form, first_page, page=page, notice=notice)
+        response = _list_response(request, context)
     response["HX-Push-Url"] = first_page_url
     return response
+
+
+def _without_page(parameters: QueryDict) -> QueryDict:
+    copy = parameters.copy()
+    copy.pop("page", None)
+    return copy
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -213,7 +266,7 @@ def _private(response: HttpResponse) -> HttpResponse:
 @require_safe
 def case_export(request: OrganizationRequest) -> HttpResponse | StreamingHttpResponse:
     """Every case matching the list's filters as CSV, streamed while the upstream is walked."""
-    form = CaseFilterForm(request.GET)
+    form = _bound_filter_form(private_search.resolve(request))
     if not form.is_valid():
         return _private(
             HttpResponse(

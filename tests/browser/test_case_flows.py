@@ -277,6 +277,26 @@ def test_an_agent_logs_in_and_typing_a_search_narrows_the_table_and_replaces_the
     assert_no_console_errors(page)
 
 
+def test_searching_for_an_e_mail_keeps_it_out_of_the_address_and_history(
+    agent_page: Page, live_server: LiveServer
+) -> None:
+    page = agent_page
+    debtor = SandboxDebtor.objects.exclude(email="").select_related("case").first()
+    assert debtor is not None
+    mark_document(page)
+
+    page.get_by_role("searchbox", name="Search").fill(debtor.email)
+
+    expect(page.locator(f'#results a[href="/cases/{debtor.case.case_number}/"]')).to_be_visible()
+    expect(page).to_have_url(re.compile(r"qref="))
+    assert debtor.email not in page.url
+    assert_same_document(page)
+    page.reload()  # the reference works as an address in this session
+    expect(page.locator(f'#results a[href="/cases/{debtor.case.case_number}/"]')).to_be_visible()
+    expect(page.get_by_role("searchbox", name="Search")).to_have_value(debtor.email)
+    assert_no_console_errors(page)
+
+
 def test_filtering_and_paging_push_the_url_and_back_and_forward_restore_each_list(
     agent_page: Page, live_server: LiveServer
 ) -> None:
