@@ -2,17 +2,15 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from dashboard.models import Membership
-
 
 def organizations(request: HttpRequest) -> dict[str, Any]:
-    """The organisations the user may switch between, for the header menu."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {}
-    memberships = Membership.objects.filter(user_id=user.pk).select_related("organization")
+    """The organisations the user may switch between, for the header menu.
+
+    OrganizationMiddleware has already read the memberships; a page rendered without it (an
+    error page) simply shows no switcher.
+    """
     return {
         "current_organization": getattr(request, "organization", None),
         "current_membership": getattr(request, "membership", None),
-        "memberships": memberships,
+        "memberships": getattr(request, "memberships", []),
     }

@@ -71,8 +71,10 @@ class OrganizationMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         request.organization = None  # type: ignore[attr-defined]
         request.membership = None  # type: ignore[attr-defined]
+        request.memberships = []  # type: ignore[attr-defined]  # the header's switcher reads it
         if request.user.is_authenticated:
-            membership = current_membership(request)
+            request.memberships = user_memberships(request)  # type: ignore[attr-defined]
+            membership = chosen_membership(request, request.memberships)  # type: ignore[attr-defined]
             if membership is not None:
                 request.membership = membership  # type: ignore[attr-defined]
                 request.organization = membership.organization  # type: ignore[attr-defined]
@@ -96,10 +98,14 @@ class OrganizationMiddleware:
         return None
 
 
-def current_membership(request: HttpRequest) -> Membership | None:
-    """The membership for the session's chosen organisation, else the user's first one."""
+def user_memberships(request: HttpRequest) -> list[Membership]:
+    """All the logged-in user's memberships, with their organisations: one query a request."""
     user_id = cast(User, request.user).pk  # authenticated: a real User
-    memberships = list(Membership.objects.filter(user_id=user_id).select_related("organization"))
+    return list(Membership.objects.filter(user_id=user_id).select_related("organization"))
+
+
+def chosen_membership(request: HttpRequest, memberships: list[Membership]) -> Membership | None:
+    """The membership for the session's chosen organisation, else the user's first one."""
     chosen = request.session.get(SESSION_ORGANIZATION_KEY)
     for membership in memberships:
         if membership.organization_id == chosen:

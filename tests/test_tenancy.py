@@ -5,8 +5,10 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from dashboard.middleware import SESSION_ORGANIZATION_KEY, OrganizationMiddleware
@@ -175,3 +177,20 @@ def test_healthz_answers_without_login(client: Client) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_a_page_reads_the_users_memberships_once(
+    client: Client, org_a: Organization, org_b: Organization
+) -> None:
+    user = make_member(org_a, Role.AGENT, "two-orgs")
+    Membership.objects.create(user=user, organization=org_b, role=Role.VIEWER)
+    client.force_login(user)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/cases/?from=not-a-date")  # invalid: nothing goes upstream
+
+    assert response.status_code == 400
+    assert org_b.name in response.content.decode()  # the switcher lists both organisations
+    membership_reads = [q for q in queries if 'FROM "dashboard_membership"' in q["sql"]]
+    assert len(membership_reads) == 1
