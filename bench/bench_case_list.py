@@ -43,15 +43,13 @@ django.setup()
 import httpx  # noqa: E402
 from django.contrib.auth.models import User  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.core.signals import request_finished, request_started  # noqa: E402
-from django.core.wsgi import get_wsgi_application  # noqa: E402
-from django.db import close_old_connections  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from cases import autocollect  # noqa: E402
 from dashboard.models import Membership, Organization, Role  # noqa: E402
 from sandbox.models import Case  # noqa: E402
 from sandbox.seeding import seed_organization  # noqa: E402
+from tests.support.transport import in_process_sandbox  # noqa: E402
 
 BENCH_ORG = uuid.UUID("b3c4e2a0-0000-4000-8000-00000000ca5e")
 BENCH_USER = "case-list-bench"
@@ -136,11 +134,8 @@ def main() -> None:
     logging.disable(logging.INFO)  # request and client logs would dominate the output
 
     client = prepare(args.cases)
-    # As the test fixture does: the nested sandbox request must not close the outer
-    # request's database connection.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    transport = TimedTransport(httpx.WSGITransport(app=get_wsgi_application()))
+    # The tests' own in-process sandbox: a nested request that keeps the outer one's connection.
+    transport = TimedTransport(in_process_sandbox())
     autocollect.use_transport(transport)
 
     scenarios = {

@@ -5,78 +5,20 @@ every upstream call the client makes goes through a WSGI transport into this ver
 so views, client and sandbox run together inside the test's transaction: fast, and no server.
 """
 
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
-import httpx
 import pytest
-from django.core.signals import request_finished, request_started
-from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
-from django.utils import translation
 
 from cases import autocollect
+from tests.support.transport import RecordingTransport, in_process_sandbox
 
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-
-def _as_a_nested_request(app: WsgiApp) -> WsgiApp:
-    """Run a sandbox request inside the dashboard's request in this thread, harmlessly.
-
-    Over real HTTP the two are separate requests; in-process they share a thread, so:
-    - the database connection must survive: Django closes it when a request starts and finishes
-      (close_old_connections), which would end the test's transaction. django.test.Client
-      reconnects those handlers while the outer view runs, so they are detached per request;
-    - the dashboard request's language must survive the sandbox's LocaleMiddleware.
-    """
-
-    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        language = translation.get_language()
-        detached = [
-            signal
-            for signal in (request_started, request_finished)
-            if signal.disconnect(close_old_connections)
-        ]
-        try:
-            result = app(environ, start_response)
-            try:
-                return list(result)
-            finally:
-                close = getattr(result, "close", None)
-                if close is not None:
-                    close()  # fires request_finished now, while the handlers are detached
-        finally:
-            for signal in detached:
-                signal.connect(close_old_connections)
-            if language:
-                translation.activate(language)
-            else:
-                translation.deactivate()
-
-    return wrapped
-
-
-class RecordingTransport(httpx.BaseTransport):
-    """Passes every request on and remembers it, so tests can say what reached the upstream."""
-
-    def __init__(self, inner: httpx.BaseTransport) -> None:
-        self.inner = inner
-        self.requests: list[httpx.Request] = []
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return self.inner.handle_request(request)
-
-    def case_requests(self) -> list[httpx.Request]:
-        return [r for r in self.requests if r.url.path.endswith("/cases")]
+__all__ = ["RecordingTransport", "sandbox_upstream"]
 
 
 @pytest.fixture
 def sandbox_upstream(db: None) -> Iterator[RecordingTransport]:
     """The client talks to the in-process sandbox; the fixture's value records every request."""
-    recorder = RecordingTransport(
-        httpx.WSGITransport(app=_as_a_nested_request(get_wsgi_application()))
-    )
+    recorder = RecordingTransport(in_process_sandbox())
     autocollect.use_transport(recorder)
     try:
         yield recorder
