@@ -12,7 +12,7 @@ import math
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -98,20 +98,14 @@ class QueryParams:
         if value is None:
             return None
         try:
-            if len(value) == 10:
-                day = date.fromisoformat(value)
-                start = datetime.combine(day, time.min, tzinfo=OSLO)
-                if end_of_range:
-                    next_day = datetime.combine(day + timedelta(days=1), time.min, tzinfo=OSLO)
-                    return Bound(next_day, inclusive=False)
-                return Bound(start, inclusive=True)
-            moment = datetime.fromisoformat(value.replace(" ", "+", 1) if "T" in value else value)
+            bound = _parse_bound(value, end_of_range=end_of_range)
         except ValueError:
             self._error(name, f"The value '{value}' is not a valid ISO-8601 date or date-time.")
             return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=OSLO)
-        return Bound(moment, inclusive=True)
+        except OverflowError:
+            self._error(name, f"The value '{value}' is outside the range {name} accepts.")
+            return None
+        return bound
 
     def _raw(self, name: str) -> str | None:
         found = self._values.get(name.lower())
@@ -134,6 +128,25 @@ class Bound:
 
     def fingerprint(self) -> str:
         return f"{self.moment.isoformat()}{'=' if self.inclusive else ''}"
+
+
+def _parse_bound(value: str, *, end_of_range: bool) -> Bound:
+    """ValueError when `value` is no ISO-8601 date or date-time; OverflowError when it is one the
+    database cannot store: the day after 9999-12-31, or a moment whose UTC time falls outside
+    years 1-9999 (0001-01-01 in Oslo is 31 December of year 0 in UTC).
+    """
+    if len(value) == 10:
+        day = date.fromisoformat(value)
+        if end_of_range:
+            next_day = datetime.combine(day + timedelta(days=1), time.min, tzinfo=OSLO)
+            bound = Bound(next_day, inclusive=False)
+        else:
+            bound = Bound(datetime.combine(day, time.min, tzinfo=OSLO), inclusive=True)
+    else:
+        moment = datetime.fromisoformat(value.replace(" ", "+", 1) if "T" in value else value)
+        bound = Bound(moment if moment.tzinfo else moment.replace(tzinfo=OSLO), inclusive=True)
+    bound.moment.astimezone(UTC)  # what every backend does before storing: overflows at the edges
+    return bound
 
 
 @dataclass(frozen=True)

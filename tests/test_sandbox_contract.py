@@ -409,6 +409,41 @@ def test_bad_parameters_are_400_problems_naming_the_field(
     assert all(isinstance(message, str) for message in body["errors"][field])
 
 
+@pytest.mark.parametrize(
+    ("endpoint", "params", "field"),
+    [
+        ("cases", {"ToCreatedAt": "9999-12-31"}, "ToCreatedAt"),
+        ("cases", {"FromCreatedAt": "0001-01-01"}, "FromCreatedAt"),
+        ("cases", {"FromCreatedAt": "0001-01-01T00:30:00+02:00"}, "FromCreatedAt"),
+        ("cases", {"ToCreatedAt": "9999-12-31T23:00:00-05:00"}, "ToCreatedAt"),
+        ("cases", {"CaseNumber": "9223372036854775808"}, "CaseNumber"),
+        ("cases", {"CaseNumber": "99999999999999999999999"}, "CaseNumber"),
+        ("cases", {"CaseNumber": "-1"}, "CaseNumber"),
+        ("cases", {"PageSize": "9223372036854775808"}, "PageSize"),
+        ("invoices", {"To": "9999-12-31"}, "To"),
+        ("invoices", {"From": "0001-01-01"}, "From"),
+        ("invoices", {"PageSize": "1000"}, "PageSize"),
+    ],
+)
+def test_values_beyond_the_edges_are_400_problems_naming_the_field(
+    api: SandboxApi, endpoint: str, params: dict[str, str], field: str
+) -> None:
+    """Dates the database cannot hold and numbers beyond its integers are refused, not a 500."""
+    body = assert_problem(api.get(endpoint, params), 400)
+    assert set(body["errors"]) == {field}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"FromCreatedAt": "0001-01-02", "ToCreatedAt": "9999-12-30"},
+        {"CaseNumber": str(2**62)},
+    ],
+)
+def test_values_just_inside_the_edges_are_answered(api: SandboxApi, params: dict[str, str]) -> None:
+    assert api.get("cases", params).status_code == 200
+
+
 def test_several_bad_parameters_are_named_together(api: SandboxApi) -> None:
     body = assert_problem(api.get("cases", {"Status": "NOPE", "PageSize": "0"}), 400)
     assert set(body["errors"]) == {"Status", "PageSize"}
