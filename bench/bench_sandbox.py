@@ -42,7 +42,7 @@ from django.test import Client  # noqa: E402
 
 from sandbox.models import Case, Debtor, Invoice  # noqa: E402
 from sandbox.seeding import seed_organization  # noqa: E402
-from sandbox.testing import SandboxApi  # noqa: E402
+from tests.support.sandbox import SandboxApi  # noqa: E402
 
 BENCH_ORG = uuid.UUID("b3c4e2a0-0000-4000-8000-000000200000")
 PAGE_BUDGET_MS = 100.0

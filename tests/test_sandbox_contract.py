@@ -20,8 +20,8 @@ from django.test import Client, override_settings
 
 from sandbox.models import Case, CaseStatus, CaseSubStatus, CaseType, Debtor, SandboxOrganization
 from sandbox.seeding import seed_organization
-from sandbox.testing import SandboxApi, documented_cases_example, fetch_token
 from sandbox.tokens import issue_token
+from tests.support.sandbox import SandboxApi, documented_cases_example, fetch_token
 
 ORG_ID = uuid.UUID("7bc05553-4b68-44e8-b7bc-37be63c6d9e9")
 OTHER_ORG_ID = uuid.UUID("0c8a3f9e-2b7d-4c1a-9e5f-6d4b3a2c1e0f")

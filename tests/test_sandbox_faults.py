@@ -11,7 +11,7 @@ from django.test import Client, override_settings
 
 from sandbox.models import Case, SandboxOrganization
 from sandbox.seeding import seed_organization
-from sandbox.testing import SandboxApi
+from tests.support.sandbox import SandboxApi
 
 ORG_ID = uuid.UUID("3a1f4c2e-9d8b-4e7a-b6c5-d4e3f2a1b0c9")
 HEALTHY_ORG_ID = uuid.UUID("8e7d6c5b-4a39-4281-9f0e-1d2c3b4a5968")

@@ -1,4 +1,7 @@
-"""Helpers for tests that talk to the sandbox through Django's test client."""
+"""Helpers for tests (and benchmarks) that talk to the sandbox through Django's test client.
+
+They live with the tests, not in the sandbox app, so nothing test-only ships with the product.
+"""
 
 import json
 import uuid
@@ -12,9 +15,11 @@ if TYPE_CHECKING:
 else:
     Response = Any
 
-DOCUMENTED_EXAMPLE = Path(__file__).parent / "upstream_docs" / "GetCasesByOrganization.txt"
+DOCUMENTED_EXAMPLE = (
+    Path(__file__).resolve().parents[2] / "docs" / "upstream" / "GetCasesByOrganization.txt"
+)
 API_ROOT = "/sandbox/collection/v1"
-TOKEN_URL = "/sandbox/token"  # noqa: S105 (a path, not a secret)
+TOKEN_URL = "/sandbox/token"
 
 
 def documented_cases_example() -> dict[str, Any]:
