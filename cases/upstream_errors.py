@@ -3,9 +3,9 @@
 A view catches `AutoCollectError` around its client call and returns
 ``upstream_error_response(request, error, target_id="results")``. HTMX requests get only the
 error partial, whose root element carries ``id="results"``, so htmx swaps it over the target in
-place (the response also sets HX-Retarget/HX-Reswap, so the trigger's own swap settings cannot
-nest it). Ordinary requests get the full page with the same partial. Either way the status is the
-one the failure deserves:
+place (dashboard.htmx.render_page retargets the swap when the trigger aimed elsewhere, so the
+trigger's own swap settings cannot nest it). Ordinary requests get the full page with the same
+partial. Either way the status is the one the failure deserves:
 
 ======================================  ======  ==========================================
 client exception                        status  notes
@@ -25,7 +25,7 @@ A page that wants the error inside its own layout (keeping its filter form, say)
 ``"errors/upstream.html#upstream_error"`` with ``target_id``, ``retry_url`` (what the retry
 button hx-gets), ``reload_url`` (the plain link) and ``full_page`` (h1 and a plain retry link
 when true; h2 and an htmx retry button when false) set; it must then send ``info.status`` and
-``Retry-After`` itself.
+``Retry-After`` (`with_retry_after`) itself.
 """
 
 import logging
@@ -33,11 +33,10 @@ from dataclasses import dataclass
 from typing import Final
 
 from django.http import HttpResponse
-from django.shortcuts import render
-from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_htmx.http import reselect
 
 from cases.autocollect import (
     AccessDenied,
@@ -48,6 +47,7 @@ from cases.autocollect import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from dashboard.htmx import partial_target, render_page
 from dashboard.http import HtmxHttpRequest
 
 logger = logging.getLogger("cases.upstream")
@@ -178,19 +178,25 @@ def upstream_error_response(
     *,
     target_id: str,
     template: str = DEFAULT_TEMPLATE,
+    retry_url: str = "",
 ) -> HttpResponse:
     """Render a client failure: the partial in place for HTMX, else the full page.
 
     ``template`` must define a partial named ``upstream_error`` (see errors/upstream.html)
-    whose root element carries ``id="{{ target_id }}"``.
+    whose root element carries ``id="{{ target_id }}"``. ``retry_url`` is the page's own
+    address when the request's decoded path cannot say it (a customer number holding "/" or
+    ".."); by default it is the request's path and query. The calling view sends no-store and
+    Vary with its decorators, like every page.
     """
     info = describe_upstream_error(error)
     # Class name and path only: the message and the query string may carry what the user typed.
     logger.warning(
         "upstream %s answered as %s on %s", type(error).__name__, info.status, request.path
     )
-    partial = bool(request.htmx) and not request.htmx.history_restore_request
-    retry_url = request.get_full_path()
+    # Whatever element the request aimed at, an HTMX request gets the error in the target's place.
+    partials = {target_id: PARTIAL_NAME}
+    partial = partial_target(request, partials, default=target_id) is not None
+    retry_url = retry_url or request.get_full_path()
     context = {
         "upstream_error": info,
         "target_id": target_id,
@@ -200,14 +206,17 @@ def upstream_error_response(
         "reload_url": (request.htmx.current_url_abs_path if partial else None) or retry_url,
         "full_page": not partial,
     }
-    template_name = f"{template}#{PARTIAL_NAME}" if partial else template
-    response = render(request, template_name, context, status=info.status)
+    response = render_page(
+        request, template, context, partials=partials, default=target_id, status=info.status
+    )
     if partial:
-        response["HX-Retarget"] = f"#{target_id}"
-        response["HX-Reswap"] = "outerHTML"
-        response["HX-Reselect"] = f"#{target_id}"
+        # A trigger that selects part of its answer (hx-select) still gets the whole error.
+        reselect(response, f"#{target_id}")
+    return with_retry_after(response, info)
+
+
+def with_retry_after(response: HttpResponse, info: UpstreamErrorInfo) -> HttpResponse:
+    """Pass on how long the upstream asked us to wait, when it said."""
     if info.retry_after is not None:
         response["Retry-After"] = str(info.retry_after)
-    patch_cache_control(response, no_store=True)
-    patch_vary_headers(response, ["HX-Request"])
     return response

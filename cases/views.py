@@ -15,12 +15,13 @@ from django.http import (
     QueryDict,
     StreamingHttpResponse,
 )
-from django.shortcuts import render
-from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import push_url, replace_url
 
-from cases import autocollect, private_search
+from cases import autocollect, links, private_search
 from cases.breakdown import build_breakdown, case_currency, case_totals, invoice_totals
 from cases.export import csv_lines, export_filename
 from cases.forms import URL_FILTER_NAMES, CaseFilterForm
@@ -28,7 +29,9 @@ from cases.upstream_errors import (
     UpstreamErrorInfo,
     describe_upstream_error,
     upstream_error_response,
+    with_retry_after,
 )
+from dashboard.htmx import partial_target, render_page
 from dashboard.http import OrganizationRequest
 
 logger = logging.getLogger(__name__)
@@ -65,16 +68,26 @@ class Pager:
 
 
 @require_safe
+@never_cache
+@vary_on_headers("HX-Request", "HX-Target")
 def case_list(request: OrganizationRequest) -> HttpResponse:
     """The case search: filters in the URL, one upstream page, results swapped in place."""
     query = private_search.resolve(request)
-    if query.moved and _partial_name(request) is None:
+    if query.moved and partial_target(request, PARTIAL_FOR_TARGET, RESULTS_ID) is None:
         # A personal search term in the address bar: show the same list at an address without it.
-        return _private(HttpResponseRedirect(query.public_url(request.path)))
+        return HttpResponseRedirect(query.public_url(request.path))
+    return _list_page(request, query)
+
+
+def _list_page(
+    request: OrganizationRequest, query: private_search.ListQuery, *, notice: str = ""
+) -> HttpResponse:
+    """Ask the upstream for the page the query names and render it (the refused-token restart
+    comes back here with the first page's query)."""
     form = _bound_filter_form(query)
     if not form.is_valid():
         # Nothing goes upstream; the form shows what was typed, with errors beside the fields.
-        response = _list_response(request, _list_context(request, form, query), status=400)
+        response = _render_list(request, _list_context(request, form, query), status=400)
         return _with_public_url(request, response, query)
     try:
         page = autocollect.list_cases(
@@ -83,12 +96,16 @@ def case_list(request: OrganizationRequest) -> HttpResponse:
             page_token=form.page_token(),
             page_size=form.page_size(),
         )
-    except autocollect.InvalidPageToken:
-        return _restart_at_first_page(request, query)
+    except autocollect.InvalidPageToken as error:
+        if form.page_token():
+            return _restart_at_first_page(request, query)
+        # A refused token when none was sent: starting over would ask the same again, forever.
+        response = _list_error_response(request, form, query, error)
     except autocollect.AutoCollectError as error:
         response = _list_error_response(request, form, query, error)
     else:
-        response = _list_response(request, _list_context(request, form, query, page=page))
+        context = _list_context(request, form, query, page=page, notice=notice)
+        response = _render_list(request, context)
     return _with_public_url(request, response, query)
 
 
@@ -106,35 +123,34 @@ def _with_public_url(
     """An HTMX request that showed a personal search term: the browser records another URL."""
     if query.moved:
         typing = request.htmx.trigger_name == private_search.SEARCH_PARAMETER
-        response["HX-Replace-Url" if typing else "HX-Push-Url"] = query.public_url(request.path)
+        record = replace_url if typing else push_url
+        record(response, query.public_url(request.path))
     return response
 
 
-def _partial_name(request: OrganizationRequest) -> str | None:
-    """Which partial an HTMX request gets; None for a full page (history restores included)."""
-    if not request.htmx or request.htmx.history_restore_request:
-        return None
-    return PARTIAL_FOR_TARGET.get(request.htmx.target or "", PARTIAL_FOR_TARGET[RESULTS_ID])
-
-
-def _list_response(
+def _render_list(
     request: OrganizationRequest, context: dict[str, Any], *, status: int = 200
 ) -> HttpResponse:
     """The page or one of its partials, from the same context; only the template name differs."""
-    partial = _partial_name(request)
     form: CaseFilterForm = context["form"]
-    if partial is not None and form.errors:
-        partial = PARTIAL_FOR_TARGET[SEARCH_ID]  # the errors belong beside the fields
-    template_name = LIST_TEMPLATE if partial is None else f"{LIST_TEMPLATE}#{partial}"
-    response = render(request, template_name, context, status=status)
-    if partial is not None and request.htmx.target != _target_of(partial):
-        response["HX-Retarget"] = f"#{_target_of(partial)}"
-        response["HX-Reswap"] = "outerHTML"
-    return _private(response)
-
-
-def _target_of(partial: str) -> str:
-    return next(target for target, name in PARTIAL_FOR_TARGET.items() if name == partial)
+    if form.errors:
+        # The errors belong beside the fields, whatever the request aimed at.
+        return render_page(
+            request,
+            LIST_TEMPLATE,
+            context,
+            partials={SEARCH_ID: PARTIAL_FOR_TARGET[SEARCH_ID]},
+            default=SEARCH_ID,
+            status=status,
+        )
+    return render_page(
+        request,
+        LIST_TEMPLATE,
+        context,
+        partials=PARTIAL_FOR_TARGET,
+        default=RESULTS_ID,
+        status=status,
+    )
 
 
 def _list_context(
@@ -202,10 +218,7 @@ def _list_error_response(
     # Class name and path only: the query string carries what the user searched for.
     logger.warning("case list: upstream %s answered as %s", type(error).__name__, info.status)
     context = _list_context(request, form, query, upstream_error=info)
-    response = _list_response(request, context, status=info.status)
-    if info.retry_after is not None:
-        response["Retry-After"] = str(info.retry_after)
-    return response
+    return with_retry_after(_render_list(request, context, status=info.status), info)
 
 
 def _restart_at_first_page(
@@ -227,24 +240,10 @@ def _restart_at_first_page(
         moved=False,
     )
     first_page_url = first_page.public_url(request.path)
-    if _partial_name(request) is None:
+    if partial_target(request, PARTIAL_FOR_TARGET, RESULTS_ID) is None:
         messages.info(request, notice)
-        return _private(HttpResponseRedirect(first_page_url))
-    form = CaseFilterForm(first_page.form_data)
-    form.is_valid()  # the same filters that were valid a moment ago
-    try:
-        page = autocollect.list_cases(
-            organization_id=request.organization.amili_id,
-            filters=form.to_filters(),
-            page_size=form.page_size(),
-        )
-    except autocollect.AutoCollectError as error:
-        response = _list_error_response(request, form, first_page, error)
-    else:
-        context = _list_context(request, form, first_page, page=page, notice=notice)
-        response = _list_response(request, context)
-    response["HX-Push-Url"] = first_page_url
-    return response
+        return HttpResponseRedirect(first_page_url)
+    return push_url(_list_page(request, first_page, notice=notice), first_page_url)
 
 
 def _without_page(parameters: QueryDict) -> QueryDict:
@@ -253,25 +252,17 @@ def _without_page(parameters: QueryDict) -> QueryDict:
     return copy
 
 
-def _private(response: HttpResponse) -> HttpResponse:
-    """Personal data: no copy in any cache; the response differs for HTMX requests and targets."""
-    patch_cache_control(response, no_store=True)
-    patch_vary_headers(response, ["HX-Request", "HX-Target"])
-    return response
-
-
 #: case_export: the same search as CSV -------------------------------------------------------
 
 
 @require_safe
+@never_cache
 def case_export(request: OrganizationRequest) -> HttpResponse | StreamingHttpResponse:
     """Every case matching the list's filters as CSV, streamed while the upstream is walked."""
     form = _bound_filter_form(private_search.resolve(request))
     if not form.is_valid():
-        return _private(
-            HttpResponse(
-                _plain_form_errors(form), status=400, content_type="text/plain; charset=utf-8"
-            )
+        return HttpResponse(
+            _plain_form_errors(form), status=400, content_type="text/plain; charset=utf-8"
         )
     cases = autocollect.iter_cases(
         organization_id=request.organization.amili_id, filters=form.to_filters()
@@ -287,7 +278,6 @@ def case_export(request: OrganizationRequest) -> HttpResponse | StreamingHttpRes
         csv_lines(_own_cases_lazily(request, rows)), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{export_filename()}"'
-    patch_cache_control(response, no_store=True)
     return response
 
 
@@ -317,8 +307,8 @@ def _plain_form_errors(form: CaseFilterForm) -> str:
 # swap in place, both as partials of the same template at the page's own URL:
 #
 # - an identification number revealed on demand: a deliberate, CSRF-protected POST naming the
-#   debtor in its body (never in a URL), answered for HTMX with the `identification` partial and
-#   otherwise with the whole page showing that one number;
+#   debtor in its body (never in a URL), answered for HTMX with the `identification` partial of
+#   the debtor facts both pages share, and otherwise with the whole page showing that one number;
 # - a section an error partial replaced: its "Try again" button GETs the page with HX-Target naming
 #   the section, and gets that section back.
 
@@ -326,8 +316,8 @@ audit_log = logging.getLogger("cases.audit")
 
 CASE_TEMPLATE: Final = "cases/case_detail.html"
 DEBTOR_TEMPLATE: Final = "cases/debtor_detail.html"
-# The identification cell, shared by both pages: the debtor page includes it from here.
-IDENTIFICATION_PARTIAL: Final = "cases/case_detail.html#identification"
+# The identification cell, in the debtor facts both pages include.
+IDENTIFICATION_PARTIAL: Final = "cases/shared/debtor_facts.html#identification"
 
 REVEAL_FIELD: Final = "debtor"  # the POST field naming the debtor whose number to show
 
@@ -349,6 +339,8 @@ DEBTOR_CASE_LIMIT: Final = 500  # the debtor page lists at most this many cases
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@never_cache
+@vary_on_headers("HX-Request", "HX-Target")
 def case_detail(request: OrganizationRequest, case_number: int) -> HttpResponse:
     """One case: header, invoices, debtors and the claim breakdown (POST reveals an id number)."""
     reveal_id = _reveal_request(request)
@@ -360,10 +352,11 @@ def case_detail(request: OrganizationRequest, case_number: int) -> HttpResponse:
         raise Http404("No such case in this organisation") from None
     except autocollect.AutoCollectError as error:
         target = CASE_PAGE_ID if reveal_id is None else CASE_DEBTORS_ID
-        return _private(upstream_error_response(request, error, target_id=target))
+        return upstream_error_response(request, error, target_id=target)
     _check_organization(request, case)
 
     context = {
+        "page_url": links.case_url(case_number),
         "case": case,
         "currency": case_currency(case),
         "invoice_totals": invoice_totals(case),
@@ -372,9 +365,7 @@ def case_detail(request: OrganizationRequest, case_number: int) -> HttpResponse:
         "revealed_debtor_id": "",
     }
     if reveal_id is None:
-        return _private(
-            render(request, _page_template(request, CASE_TEMPLATE, CASE_PARTIALS), context)
-        )
+        return render_page(request, CASE_TEMPLATE, context, partials=CASE_PARTIALS)
 
     position = _debtor_position(case.debtors, reveal_id)
     audit_log.info(
@@ -387,11 +378,14 @@ def case_detail(request: OrganizationRequest, case_number: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@never_cache
+@vary_on_headers("HX-Request", "HX-Target")
 def debtor_detail(request: OrganizationRequest, customer_number: str) -> HttpResponse:
     """Every case of one customer, the customer's details and totals (POST reveals the id)."""
     reveal_id = _reveal_request(request)
     if len(customer_number) > MAX_CUSTOMER_NUMBER_LENGTH:
         raise Http404("No such customer in this organisation")
+    page_url = links.debtor_url(customer_number)  # the decoded request.path may not say it
     try:
         found = autocollect.list_debtor_cases(
             organization_id=request.organization.amili_id,
@@ -400,7 +394,7 @@ def debtor_detail(request: OrganizationRequest, customer_number: str) -> HttpRes
         )
     except autocollect.AutoCollectError as error:
         target = DEBTOR_PAGE_ID if reveal_id is None else DEBTOR_DETAILS_ID
-        return _private(upstream_error_response(request, error, target_id=target))
+        return upstream_error_response(request, error, target_id=target, retry_url=page_url)
     # Checked, not assumed: only cases where this customer really is a debtor count.
     cases = tuple(
         case
@@ -415,6 +409,7 @@ def debtor_detail(request: OrganizationRequest, customer_number: str) -> HttpRes
     debtor = next(d for d in cases[0].debtors if d.customer_number == customer_number)
 
     context = {
+        "page_url": page_url,
         "customer_number": customer_number,
         "debtor": debtor,
         "position": 1,
@@ -426,8 +421,7 @@ def debtor_detail(request: OrganizationRequest, customer_number: str) -> HttpRes
         "revealed_debtor_id": "",
     }
     if reveal_id is None:
-        template = _page_template(request, DEBTOR_TEMPLATE, DEBTOR_PARTIALS)
-        return _private(render(request, template, context))
+        return render_page(request, DEBTOR_TEMPLATE, context, partials=DEBTOR_PARTIALS)
 
     if reveal_id != debtor.debtor_id:
         raise Http404("No such debtor here")
@@ -452,13 +446,6 @@ def _reveal_request(request: OrganizationRequest) -> str | None:
     return debtor_id
 
 
-def _page_template(request: OrganizationRequest, template: str, partials: Mapping[str, str]) -> str:
-    """The whole page, or for an HTMX request aimed at one of its sections that section only."""
-    htmx = request.htmx
-    target = (htmx.target or "") if htmx and not htmx.history_restore_request else ""
-    return f"{template}#{partials[target]}" if target in partials else template
-
-
 def _debtor_position(debtors: tuple[autocollect.Debtor, ...], debtor_id: str) -> int:
     """The 1-based position of the debtor on the page, which names its identification cell."""
     for position, debtor in enumerate(debtors, start=1):
@@ -474,12 +461,17 @@ def _revealed(
     debtor: autocollect.Debtor,
     position: int,
 ) -> HttpResponse:
-    """The revealed cell for HTMX, else the whole page with that one number shown."""
-    context = {**context, "revealed_debtor_id": debtor.debtor_id}
-    if request.htmx and not request.htmx.history_restore_request:
-        partial_context = {**context, "debtor": debtor, "position": position}
-        return _private(render(request, IDENTIFICATION_PARTIAL, partial_context))
-    return _private(render(request, template, context))
+    """The revealed cell for HTMX (whatever it aimed at), else the whole page with it shown."""
+    cell_id = f"identification-{position}"
+    context = {
+        **context,
+        "revealed_debtor_id": debtor.debtor_id,
+        "debtor": debtor,
+        "position": position,
+    }
+    return render_page(
+        request, template, context, partials={cell_id: IDENTIFICATION_PARTIAL}, default=cell_id
+    )
 
 
 def _check_organization(request: OrganizationRequest, case: autocollect.Case) -> None:

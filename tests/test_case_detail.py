@@ -8,6 +8,7 @@ import logging
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -318,10 +319,50 @@ def test_a_customer_number_with_a_slash_links_to_its_debtor_page(
     response = client_a.get(page_url())
 
     assert response.status_code == 200
-    assert 'href="/debtors/2024/77/"' in section(response.text, "debtors-title")
-    debtor_page = client_a.get("/debtors/2024/77/", headers={"Accept-Language": "en"})
+    assert 'href="/debtors/2024%2F77/"' in section(response.text, "debtors-title")
+    debtor_page = client_a.get("/debtors/2024%2F77/", headers={"Accept-Language": "en"})
     assert debtor_page.status_code == 200
     assert "Per Hansen" in debtor_page.text
+
+
+@pytest.mark.parametrize(
+    "customer_number",
+    ["../../accounts/logout", "K\n1001", "K 1001", "æøå-12", "100%", "2024/77/../1"],
+)
+def test_an_odd_customer_number_links_to_its_own_debtor_page(
+    client_a: Client, sandbox_a: SandboxOrganization, customer_number: str
+) -> None:
+    add_debtor(
+        add_case(sandbox_a, CASE_NUMBER), customer_number=customer_number, full_name="Per Hansen"
+    )
+
+    response = client_a.get(page_url())
+
+    assert response.status_code == 200
+    href = re.search(r'<a href="(/debtors/[^"]*)">Per Hansen</a>', response.text)
+    assert href is not None
+    assert href.group(1) == f"/debtors/{quote(customer_number, safe='')}/"
+    debtor_page = client_a.get(href.group(1))
+    assert debtor_page.status_code == 200
+    assert "Per Hansen" in debtor_page.text
+    # The reveal form posts to the page itself, not to wherever the decoded path would resolve.
+    assert f'hx-post="{href.group(1)}"' in debtor_page.text.replace("&#x27;", "'")
+
+
+@pytest.mark.parametrize("customer_number", [".", ".."])
+def test_a_customer_number_no_link_can_carry_is_shown_as_text(
+    client_a: Client, sandbox_a: SandboxOrganization, customer_number: str
+) -> None:
+    add_debtor(
+        add_case(sandbox_a, CASE_NUMBER), customer_number=customer_number, full_name="Per Hansen"
+    )
+
+    response = client_a.get(page_url())
+
+    assert response.status_code == 200
+    debtors = section(response.text, "debtors-title")
+    assert "Per Hansen" in debtors
+    assert "/debtors/" not in debtors
 
 
 def test_a_page_view_is_exactly_one_upstream_call(
@@ -375,6 +416,16 @@ def test_an_unknown_case_number_is_the_404_page(
 
     assert response.status_code == 404
     assert "error-page" in response.text
+
+
+@pytest.mark.parametrize("number", ["9223372036854775808", "0", "00", "99999999999999999999"])
+def test_a_case_number_no_case_can_have_is_404_without_asking_the_upstream(
+    client_a: Client, standard_case: SandboxCase, upstream: RecordingTransport, number: str
+) -> None:
+    response = client_a.get(f"/cases/{number}/")
+
+    assert response.status_code == 404
+    assert not upstream.requests
 
 
 def test_another_organisations_case_is_404_without_asking_for_that_organisation(

@@ -481,6 +481,27 @@ def test_the_search_box_replaces_the_url_and_filters_push_it(
     assert 'method="get"' in form_tag.group(0)
 
 
+def test_the_results_links_inherit_their_htmx_wiring_from_their_containers(
+    client_a: Client, seeded: None
+) -> None:
+    html = body(client_a.get(LIST_URL, {"status": "OPEN"}))
+
+    search_tag = re.search(r'<div id="case-search"[^>]*>', html)
+    results_tag = re.search(r'<section id="results"[^>]*>', html)
+    pager_tag = re.search(r'<nav class="pager"[^>]*>', html)
+    assert search_tag is not None
+    assert results_tag is not None
+    assert pager_tag is not None
+    assert 'hx-swap="outerHTML"' in search_tag.group(0)
+    assert 'hx-target="#case-search"' in results_tag.group(0)
+    assert 'hx-push-url="true"' in results_tag.group(0)
+    assert 'hx-target="#results"' in pager_tag.group(0)
+    links = re.findall(r"<a [^>]*hx-get=[^>]*>", element(html, "results"))
+    assert links, "the chips and the pager are htmx links"
+    for link in links:
+        assert not re.search(r"hx-(target|swap|push-url)=", link)
+
+
 @pytest.mark.parametrize("as_htmx_request", [True, False])
 def test_a_history_restore_gets_the_full_page(
     client_a: Client, upstream: respx.MockRouter, as_htmx_request: bool
@@ -616,14 +637,14 @@ def test_a_page_token_for_another_page_size_is_rejected_and_restarted(
 # --- What the table shows ---------------------------------------------------------------------
 
 
-def test_rows_link_to_their_case_and_are_keyboard_focusable(
+def test_rows_link_to_their_case_and_the_keyboard_reaches_it_through_the_link(
     client_a: Client, upstream: respx.MockRouter
 ) -> None:
     html = body(client_a.get(LIST_URL))
 
     row = re.search(r'<tr data-href="/cases/1001/"[^>]*>', html)
     assert row is not None
-    assert 'tabindex="0"' in row.group(0)
+    assert "tabindex" not in row.group(0)  # the link is the row's one tab stop
     assert '<a href="/cases/1001/">1001</a>' in html
 
 
@@ -835,6 +856,43 @@ def test_an_upstream_refusal_other_than_the_page_token_is_a_502(
     response = client_a.get(LIST_URL, {"status": "OPEN"})
 
     assert response.status_code == 502
+
+
+def test_a_refused_page_token_when_none_was_sent_is_a_502_not_a_restart(
+    client_a: Client, upstream: respx.MockRouter
+) -> None:
+    upstream.routes["cases"].mock(
+        side_effect=answer(
+            400,
+            problem(400, {"PageToken": ["bad"]}),
+            headers={"Content-Type": "application/problem+json"},
+        )
+    )
+
+    full = client_a.get(LIST_URL, {"status": "OPEN"})
+    swapped = client_a.get(LIST_URL, {"status": "OPEN"}, headers=HTMX)
+
+    assert full.status_code == 502  # not a redirect to itself
+    assert swapped.status_code == 502
+    assert "HX-Push-Url" not in swapped
+    assert len(upstream.routes["cases"].calls) == 2
+
+
+@pytest.mark.parametrize("number", [0, -7])
+def test_a_case_number_no_page_can_have_is_shown_without_a_link(
+    client_a: Client, upstream: respx.MockRouter, number: int
+) -> None:
+    odd = {**case_json(1002), "caseNumber": number}
+    upstream.routes["cases"].mock(
+        return_value=httpx.Response(200, json=page_json([odd, case_json(1001)]))
+    )
+
+    response = client_a.get(LIST_URL)
+
+    assert response.status_code == 200
+    html = body(response)
+    assert f'<th scope="row">{number}</th>' in html
+    assert '<a href="/cases/1001/">1001</a>' in html
 
 
 def test_only_get_and_head_are_allowed(client_a: Client, upstream: respx.MockRouter) -> None:

@@ -5,6 +5,10 @@ URLconf that serves organisation data, asked for B's case and customer numbers, 
 as an HTMX partial. Each probe must deny (404, or 403 for a role that may not act) or show nothing
 of B's, and no upstream request may carry B's organisation id. A URL added to the URLconf without
 an entry in the matrix fails `test_every_url_is_in_the_matrix`.
+
+Every probe is also run with A's own identifiers, the positive control: it must answer as it
+would for real (200, or 403 for a role that may not act) and show A's data, so a page that
+denied everyone could not pass the matrix.
 """
 
 import uuid
@@ -16,6 +20,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from cases import views
+from cases.links import debtor_url
 from dashboard.models import Organization, Role
 from sandbox.models import Case as SandboxCase
 from sandbox.models import Debtor as SandboxDebtor
@@ -31,57 +36,93 @@ OTHER_NAMESPACES = {"admin", "sandbox"}
 
 
 @dataclass(frozen=True)
-class Foreign:
-    """Organisation B's identifiers, as a user of A might type or forge them."""
+class Identifiers:
+    """One organisation's identifiers, as a user of A might type (A's) or forge them (B's)."""
 
     organization_id: str
     case_number: int
     customer_number: str
     debtor_id: str
     debtor_name: str
+    identification_number: str
 
 
 @dataclass(frozen=True)
 class Probe:
-    """One request at a URL with B's identifiers, and the answers that count as denial."""
+    """One request at a URL, the answers that count as denial and the one its owner gets."""
 
+    name: str
+    url_name: str
     method: str
-    url: Callable[[Foreign], str]
-    data: Callable[[Foreign], dict[str, str]] | None = None
+    url: Callable[[Identifiers], str]
+    data: Callable[[Identifiers], dict[str, str]] | None = None
     denied_with: tuple[int, ...] = (404,)
-    # When the page answers 200 (a search), it must simply show nothing of B's.
+    # When the page answers 200 to B's identifiers (a search), it must simply show nothing of B's.
     may_answer_empty: bool = False
+    # Revealing needs a role that may act: a viewer is refused (403) even for A's own debtor.
+    needs_can_act: bool = False
+    # What A's own identifiers must show: the debtor's name, or for a reveal the number itself.
+    shows: Callable[[Identifiers], str] = lambda own: own.debtor_name
 
 
-MATRIX: dict[str, list[Probe]] = {
-    "cases:list": [
-        Probe("get", lambda b: f"{reverse('cases:list')}?q={b.case_number}", may_answer_empty=True),
-        Probe(
-            "get",
-            lambda b: f"{reverse('cases:list')}?customer={b.customer_number}",
-            may_answer_empty=True,
-        ),
-    ],
-    "cases:export": [
-        Probe(
-            "get",
-            lambda b: f"{reverse('cases:export')}?customer={b.customer_number}",
-            may_answer_empty=True,
-        ),
-    ],
-    "cases:detail": [
-        Probe("get", lambda b: reverse("cases:detail", args=[b.case_number])),
-        Probe(
-            "post",
-            lambda b: reverse("cases:detail", args=[b.case_number]),
-            data=lambda b: {"debtor": b.debtor_id},
-            denied_with=(403, 404),  # viewers may not reveal at all
-        ),
-    ],
-    "cases:debtor": [
-        Probe("get", lambda b: reverse("cases:debtor", args=[b.customer_number])),
-    ],
-}
+def _reveal_data(ids: Identifiers) -> dict[str, str]:
+    return {"debtor": ids.debtor_id}
+
+
+def _revealed_number(ids: Identifiers) -> str:
+    return ids.identification_number
+
+
+PROBES: tuple[Probe, ...] = (
+    Probe(
+        "search-by-case-number",
+        "cases:list",
+        "get",
+        lambda ids: f"{reverse('cases:list')}?q={ids.case_number}",
+        may_answer_empty=True,
+    ),
+    Probe(
+        "filter-by-customer-number",
+        "cases:list",
+        "get",
+        lambda ids: f"{reverse('cases:list')}?customer={ids.customer_number}",
+        may_answer_empty=True,
+    ),
+    Probe(
+        "export-by-customer-number",
+        "cases:export",
+        "get",
+        lambda ids: f"{reverse('cases:export')}?customer={ids.customer_number}",
+        may_answer_empty=True,
+    ),
+    Probe(
+        "case-page",
+        "cases:detail",
+        "get",
+        lambda ids: reverse("cases:detail", args=[ids.case_number]),
+    ),
+    Probe(
+        "case-page-reveal",
+        "cases:detail",
+        "post",
+        lambda ids: reverse("cases:detail", args=[ids.case_number]),
+        data=_reveal_data,
+        denied_with=(403, 404),  # viewers may not reveal at all
+        needs_can_act=True,
+        shows=_revealed_number,
+    ),
+    Probe("debtor-page", "cases:debtor", "get", lambda ids: debtor_url(ids.customer_number)),
+    Probe(
+        "debtor-page-reveal",
+        "cases:debtor",
+        "post",
+        lambda ids: debtor_url(ids.customer_number),
+        data=_reveal_data,
+        denied_with=(403, 404),
+        needs_can_act=True,
+        shows=_revealed_number,
+    ),
+)
 
 # Every way a page is rendered: in full, as its default partial, as each partial a target names
 # (the views pick partials by HX-Target), and as a history restore.
@@ -110,15 +151,51 @@ def test_every_url_is_in_the_matrix() -> None:
     dashboard_urls = {
         name for name in _named_urls() if name.split(":")[0] not in OTHER_NAMESPACES
     } - ORGANIZATION_NEUTRAL
-    assert dashboard_urls == set(MATRIX), (
-        "A URL serves organisation data without a cross-organisation probe: add it to MATRIX"
+    assert dashboard_urls == {probe.url_name for probe in PROBES}, (
+        "A URL serves organisation data without a cross-organisation probe: add it to PROBES"
     )
 
 
+def test_probe_names_are_unique() -> None:
+    assert len({probe.name for probe in PROBES}) == len(PROBES)
+
+
+def _identifiers(organization: Organization, exclude_customers: set[str]) -> Identifiers:
+    """A debtor with a customer number of its own (on one case only) and an id number."""
+    debtors = (
+        SandboxDebtor.objects.filter(organization_id=organization.amili_id)
+        .exclude(customer_number__in=exclude_customers)
+        .exclude(customer_number="")
+        .exclude(identification_number="")
+        .select_related("case")
+        .order_by("case__case_number", "debtor_id")
+    )
+    for debtor in debtors:
+        namesakes = SandboxDebtor.objects.filter(
+            organization_id=organization.amili_id, customer_number=debtor.customer_number
+        )
+        if namesakes.count() == 1 and len(debtor.case.debtors.all()) == 1:
+            return Identifiers(
+                organization_id=str(organization.amili_id),
+                case_number=debtor.case.case_number,
+                customer_number=debtor.customer_number,
+                debtor_id=str(debtor.debtor_id),
+                debtor_name=debtor.full_name,
+                identification_number=debtor.identification_number,
+            )
+    raise AssertionError(f"the seed gave {organization.name} no debtor fit for the matrix")
+
+
+@dataclass(frozen=True)
+class Organisations:
+    own: Identifiers  # organisation A's, which its users may see
+    foreign: Identifiers  # organisation B's, which they must never see
+
+
 @pytest.fixture
-def foreign(
+def identifiers(
     org_a: Organization, org_b: Organization, sandbox_upstream: RecordingTransport
-) -> Foreign:
+) -> Organisations:
     seed_organization(uuid.UUID(str(org_a.amili_id)), org_a.name, cases=15, seed=11)
     seed_organization(uuid.UUID(str(org_b.amili_id)), org_b.name, cases=15, seed=12)
     a_customers = set(
@@ -126,65 +203,56 @@ def foreign(
             "customer_number", flat=True
         )
     )
-    debtor = (
-        SandboxDebtor.objects.filter(organization_id=org_b.amili_id)
-        .exclude(customer_number__in=a_customers)
-        .exclude(customer_number="")
-        .select_related("case")
-        .first()
-    )
-    assert debtor is not None, "the seed gave B no customer number of its own"
+    own = _identifiers(org_a, exclude_customers=set())
+    foreign = _identifiers(org_b, exclude_customers=a_customers)
     assert not SandboxCase.objects.filter(
-        organization_id=org_a.amili_id, case_number=debtor.case.case_number
+        organization_id=org_a.amili_id, case_number=foreign.case_number
     ).exists()
-    return Foreign(
-        organization_id=str(org_b.amili_id),
-        case_number=debtor.case.case_number,
-        customer_number=debtor.customer_number,
-        debtor_id=str(debtor.debtor_id),
-        debtor_name=debtor.full_name,
-    )
+    assert foreign.debtor_name != own.debtor_name
+    return Organisations(own=own, foreign=foreign)
 
 
-PROBES = [
-    pytest.param(name, index, id=f"{name}-{probe.method}-{index}")
-    for name, probes in MATRIX.items()
-    for index, probe in enumerate(probes)
-]
+def _ask(client: Client, probe: Probe, ids: Identifiers, render: str) -> tuple[int, str]:
+    url = probe.url(ids)
+    headers = PARTIAL_HEADERS[render]
+    if probe.method == "post":
+        response = client.post(url, probe.data(ids) if probe.data else {}, headers=headers)
+    else:
+        response = client.get(url, headers=headers)
+    return response.status_code, response.getvalue().decode()  # streamed (the export) or not
 
 
-@pytest.mark.parametrize("role", [Role.VIEWER, Role.AGENT, Role.ADMIN])
+ROLES = [Role.VIEWER, Role.AGENT, Role.ADMIN]
+PROBE_PARAMS = [pytest.param(probe, id=probe.name) for probe in PROBES]
+
+
+@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("render", list(PARTIAL_HEADERS))
-@pytest.mark.parametrize(("url_name", "probe_index"), PROBES)
+@pytest.mark.parametrize("probe", PROBE_PARAMS)
 def test_another_organisations_data_is_never_shown(
     client: Client,
     org_a: Organization,
-    foreign: Foreign,
+    identifiers: Organisations,
     sandbox_upstream: RecordingTransport,
     role: str,
     render: str,
-    url_name: str,
-    probe_index: int,
+    probe: Probe,
 ) -> None:
-    probe = MATRIX[url_name][probe_index]
+    foreign = identifiers.foreign
     client.force_login(make_member(org_a, role))
-    url = probe.url(foreign)
-    headers = PARTIAL_HEADERS[render]
-    if probe.method == "post":
-        response = client.post(url, probe.data(foreign) if probe.data else {}, headers=headers)
-    else:
-        response = client.get(url, headers=headers)
 
-    text = response.getvalue().decode()  # streamed (the export) or not
-    if response.status_code == 200 and probe.may_answer_empty:
+    status, text = _ask(client, probe, foreign, render)
+
+    if status == 200 and probe.may_answer_empty:
         # The search term itself is echoed back; B's case must not be listed or linked.
         assert reverse("cases:detail", args=[foreign.case_number]) not in text
         rows = text.splitlines()
         assert not any(row.startswith(f"{foreign.case_number},") for row in rows)  # CSV
         assert foreign.debtor_name not in text
     else:
-        assert response.status_code in probe.denied_with
+        assert status in probe.denied_with
         assert foreign.debtor_name not in text
+    assert foreign.identification_number not in text
     for request in sandbox_upstream.requests:
         assert foreign.organization_id not in str(request.url), "asked the upstream about B"
     assert all(
@@ -192,3 +260,27 @@ def test_another_organisations_data_is_never_shown(
         for request in sandbox_upstream.requests
         if "/orgs/" in request.url.path
     )
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("render", list(PARTIAL_HEADERS))
+@pytest.mark.parametrize("probe", PROBE_PARAMS)
+def test_the_same_probe_shows_the_organisations_own_data(
+    client: Client,
+    org_a: Organization,
+    identifiers: Organisations,
+    role: str,
+    render: str,
+    probe: Probe,
+) -> None:
+    own = identifiers.own
+    client.force_login(make_member(org_a, role))
+
+    status, text = _ask(client, probe, own, render)
+
+    if probe.needs_can_act and role == Role.VIEWER:
+        assert status == 403
+        assert own.identification_number not in text
+    else:
+        assert status == 200
+        assert probe.shows(own) in text

@@ -23,6 +23,8 @@ SAMPLE_ARGUMENTS = {
     "path": "x",
     "slug": "x",
     "uuid": "1f0c6a52-5c7e-4b55-9d0a-0000000000a1",
+    "case_number": "1",
+    "customer_number": "x",
 }
 
 
@@ -147,6 +149,23 @@ def test_switching_to_an_organisation_without_membership_is_refused(
 def test_switching_with_a_nonsense_value_is_refused(client_a: Client) -> None:
     response = client_a.post(reverse("switch_organization"), {"organization": "drop table"})
     assert response.status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "organization", ["9223372036854775808", "-9223372036854775809", "0", "-1", "9" * 5000]
+)
+def test_switching_to_an_id_beyond_the_database_is_refused_on_the_page_not_a_500(
+    client_a: Client, organization: str
+) -> None:
+    response = client_a.post(
+        reverse("switch_organization"),
+        {"organization": organization},
+        headers={"Accept-Language": "en"},
+    )
+    assert response.status_code == 403
+    assert b"You are not a member of that organisation" in response.content
+    assert SESSION_ORGANIZATION_KEY not in client_a.session
 
 
 @pytest.mark.django_db

@@ -6,10 +6,11 @@
  * Hooks for templates:
  *   <select data-autosubmit>        submits its form on change (the form keeps a submit button,
  *                                   class "autosubmit-fallback", for keyboard and no-JS users)
- *   <tr data-href="/cases/1/" tabindex="0">
- *                                   click or Enter opens the URL; clicks on real links, buttons and
- *                                   form controls inside the row behave as usual; Ctrl/Cmd/middle
- *                                   click opens a new tab; selecting text does not navigate
+ *   <tr data-href="/cases/1/">      a click anywhere in the row opens the URL, like the link the
+ *                                   row holds (which keyboard users reach and press); clicks on
+ *                                   real links, buttons and form controls inside the row behave
+ *                                   as usual; Ctrl/Cmd/middle click opens a new tab; selecting
+ *                                   text does not navigate
  *   data-announce="Showing 1–25 of 1 234"
  *                                   on an element inside swapped content: the text is read out by
  *                                   screen readers (via the page's #live-region) after the swap
@@ -106,17 +107,6 @@
     }
   });
 
-  document.addEventListener("keydown", function (event) {
-    if (event.key !== "Enter" || event.defaultPrevented) {
-      return;
-    }
-    var row = event.target;
-    if (row instanceof HTMLTableRowElement && row.hasAttribute("data-href")) {
-      event.preventDefault();
-      openRow(row, event.ctrlKey || event.metaKey);
-    }
-  });
-
   /* ---------- htmx: busy state, focus and announcements after a swap ---------- */
 
   var focusWasInTarget = false;
@@ -133,10 +123,16 @@
     }
   });
 
+  // Any answer at all: the target is no longer busy, and the network is back.
   document.addEventListener("htmx:afterRequest", function (event) {
     var target = targetOf(event);
     if (target) {
       target.removeAttribute("aria-busy");
+    }
+    var detail = event.detail || {};
+    var banner = document.getElementById("network-error");
+    if (banner && detail.xhr && detail.xhr.status > 0) {
+      banner.hidden = true;
     }
   });
 
@@ -195,14 +191,6 @@
     }
   });
 
-  document.addEventListener("htmx:afterRequest", function (event) {
-    var detail = event.detail || {};
-    var banner = document.getElementById("network-error");
-    if (banner && detail.xhr && detail.xhr.status > 0) {
-      banner.hidden = true;
-    }
-  });
-
   // Filter forms send every field; leave the empty ones out of GET requests, so the URLs htmx
   // pushes stay as short as the links the server builds.
   document.addEventListener("htmx:configRequest", function (event) {
@@ -220,17 +208,6 @@
     });
     empty.forEach(function (name) { detail.formData.delete(name); });
   });
-
-  // The language switcher returns to the page being shown, which htmx may have changed since
-  // the server rendered the switcher.
-  function syncLanguageSwitcher() {
-    var next = document.querySelector('.language-switcher input[name="next"]');
-    if (next) {
-      next.value = window.location.pathname + window.location.search;
-    }
-  }
-  document.addEventListener("htmx:pushedIntoHistory", syncLanguageSwitcher);
-  document.addEventListener("htmx:replacedInHistory", syncLanguageSwitcher);
 
   // htmx does not cancel an older history fetch when Back is pressed again; a late answer
   // would replace the page of the newer history entry with the list of one already left.
