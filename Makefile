@@ -4,10 +4,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
-# Development configuration for `make run`; the environment (or .env) can override any of it.
-RUN_ENV := DEBUG=$${DEBUG:-true} PORT=$(PORT)
+# The development configuration every manage.py command reads (DEBUG=true and a SECRET_KEY made
+# for this checkout), written once and kept; git-ignored, never read by gunicorn. See
+# docs/development.md.
+DEV_CONFIG := .env.development
 
-.PHONY: run test test-postgres lint format typecheck check browser messages bench clean
+.PHONY: run dev-config test test-postgres lint format typecheck check browser messages bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 13), "Python 3.13 is needed (see .python-version), found " + sys.version.split()[0]'
@@ -16,10 +18,15 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet --group dev
 	touch $@
 
-run: $(VENV)/.installed
-	$(RUN_ENV) $(PY) manage.py migrate --noinput
-	$(RUN_ENV) $(PY) manage.py seed_demo
-	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
+$(DEV_CONFIG): | $(VENV)/.installed
+	$(PY) -m dashboard.configuration
+
+dev-config: $(DEV_CONFIG)
+
+run: $(VENV)/.installed $(DEV_CONFIG)
+	PORT=$(PORT) $(PY) manage.py migrate --noinput
+	PORT=$(PORT) $(PY) manage.py seed_demo
+	PORT=$(PORT) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # The whole suite, browser tests included, on the embedded SQLite and local-memory cache unless
 # DATABASE_URL / CACHE_URL say otherwise.
@@ -50,15 +57,19 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# mypy's Django plugin loads the settings itself (not through manage.py): DEBUG installs the
+# sandbox so its models are checked too.
 typecheck: $(VENV)/.installed
 	DEBUG=true $(VENV)/bin/mypy .
 
+# manage.py runs these source-level commands with DEBUG and the sandbox on (see manage.py), so
+# every app's migrations are checked, with or without a development file.
 check: lint typecheck
-	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py makemigrations --check --dry-run
 
 messages: $(VENV)/.installed
-	DEBUG=true $(PY) manage.py makemessages -l nb -l en --ignore=.venv
-	DEBUG=true $(PY) manage.py compilemessages --ignore=.venv
+	$(PY) manage.py makemessages -l nb -l en --ignore=.venv
+	$(PY) manage.py compilemessages --ignore=.venv
 
 bench: $(VENV)/.installed
 	DEBUG=true $(PY) bench/bench_sandbox.py

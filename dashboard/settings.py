@@ -1,10 +1,15 @@
 """Settings for the collection dashboard: one file, every knob from the environment.
 
-Defaults are safe for production (DEBUG off, sandbox off). `make run` and the test suite switch on
-what development needs through environment variables; `.env.example` lists them all.
+Defaults are safe for production (DEBUG off, sandbox off, no upstream assumed). Development
+switches on what it needs through `.env.development`, which `make run` generates and only
+manage.py reads; the test suite through tests/environment.py. Which file fills in the environment
+for which process is decided before this module runs (dashboard/configuration.py): this module
+reads the environment alone. `.env.example` lists every variable.
 """
 
+import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import django_stubs_ext
 import environ
@@ -16,9 +21,7 @@ django_stubs_ext.monkeypatch()  # lets admin and querysets take type parameters 
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
-if (BASE_DIR / ".env").is_file():
-    env.read_env(BASE_DIR / ".env")
+env = environ.Env()  # the environment only: the entry points fill it in from a file first
 
 
 def _required_in_production(name: str, development_default: str) -> str:
@@ -29,19 +32,25 @@ def _required_in_production(name: str, development_default: str) -> str:
     if DEBUG:
         return development_default
     raise ImproperlyConfigured(
-        f"{name} is not set. Set it in the environment (see .env.example), "
-        "or set DEBUG=true for local development."
+        f"{name} is not set. Set it in the environment or .env (see .env.example); "
+        "for development, run `make dev-config` (`make run` does it)."
     )
 
 
 DEBUG: bool = env.bool("DEBUG", default=False)
-SECRET_KEY = _required_in_production("SECRET_KEY", "django-insecure-development-only-key")
+# Development's key comes from .env.development, generated per checkout. DEBUG without one (mypy,
+# the benchmarks, a one-off `DEBUG=true` command) gets a random key that dies with the process:
+# there is no key published in the code for anyone to sign sessions with.
+SECRET_KEY = _required_in_production("SECRET_KEY", secrets.token_urlsafe(50))
 ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=[]) or (
     ["127.0.0.1", "localhost", "[::1]", "testserver"]
     if DEBUG
     else _required_in_production("ALLOWED_HOSTS", "").split(",")
 )
 PORT: int = env.int("PORT", default=8000)
+# The AutoCollect simulator under /sandbox/ (see "The sandbox" below). Off, it is not even
+# installed: production gets none of its tables, admin pages or PostgreSQL extension.
+SANDBOX_ENABLED: bool = env.bool("SANDBOX_ENABLED", default=DEBUG)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -55,7 +64,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "dashboard",
     "cases",
-    "sandbox",
+    *(["sandbox"] if SANDBOX_ENABLED else []),
 ]
 
 MIDDLEWARE = [
@@ -162,8 +171,7 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# --- The sandbox: a seeded AutoCollect simulator served under /sandbox/ ---
-SANDBOX_ENABLED: bool = env.bool("SANDBOX_ENABLED", default=DEBUG)
+# --- The sandbox: a seeded AutoCollect simulator served under /sandbox/ (SANDBOX_ENABLED above) ---
 SANDBOX_CLIENT_ID: str = env.str("SANDBOX_CLIENT_ID", default="sandbox")
 SANDBOX_CLIENT_SECRET: str = env.str("SANDBOX_CLIENT_SECRET", default="sandbox")
 SANDBOX_LATENCY_MS: int = env.int("SANDBOX_LATENCY_MS", default=0)
@@ -171,22 +179,73 @@ SANDBOX_FAULT: str = env.str("SANDBOX_FAULT", default="")
 SANDBOX_BATCH_DELAY_MS: int = env.int("SANDBOX_BATCH_DELAY_MS", default=0)
 
 # --- The upstream: Amili AutoCollect ---
-# Without an explicit API URL the dashboard talks to its own sandbox over real HTTP, so the demo
-# runs the production code path, timeouts included.
+# Without an explicit API URL (and with the sandbox on) the dashboard talks to its own sandbox over
+# real HTTP, so the demo runs the production code path, timeouts included. Only then do the token
+# URL and the credentials default to the sandbox's: anywhere else a forgotten token URL would post
+# the real client secret to the sandbox's address, so each one is required, by name.
 _sandbox_base = f"http://127.0.0.1:{PORT}/sandbox"
 AUTOCOLLECT_USES_EMBEDDED_SANDBOX: bool = SANDBOX_ENABLED and not env.str("AUTOCOLLECT_API_URL", "")
-AUTOCOLLECT_API_URL: str = env.str("AUTOCOLLECT_API_URL", default="") or (
-    f"{_sandbox_base}/collection/v1" if SANDBOX_ENABLED else ""
-)
-if not AUTOCOLLECT_API_URL:
+
+
+def _upstream_setting(name: str, sandbox_default: str, what: str) -> str:
+    """An upstream variable: the embedded sandbox's value when it is in use, else required."""
+    value: str = env.str(name, default="")
+    if value:
+        return value
+    if AUTOCOLLECT_USES_EMBEDDED_SANDBOX:
+        return sandbox_default
+    reason = "the sandbox is off" if not SANDBOX_ENABLED else "AUTOCOLLECT_API_URL is set"
     raise ImproperlyConfigured(
-        "AUTOCOLLECT_API_URL is not set and the sandbox is off. Set it to the AutoCollect base, "
-        "e.g. https://api.staging.amili.no/collection/v1 (see .env.example)."
+        f"{name} is not set and {reason}. Set it to {what} (see .env.example)."
     )
-AUTOCOLLECT_TOKEN_URL: str = env.str("AUTOCOLLECT_TOKEN_URL", default=f"{_sandbox_base}/token")
-AUTOCOLLECT_CLIENT_ID: str = env.str("AUTOCOLLECT_CLIENT_ID", default=SANDBOX_CLIENT_ID)
-AUTOCOLLECT_CLIENT_SECRET: str = env.str("AUTOCOLLECT_CLIENT_SECRET", default=SANDBOX_CLIENT_SECRET)
+
+
+def _upstream_url(name: str, sandbox_default: str, example: str) -> str:
+    """An upstream URL; outside DEBUG it must be HTTPS unless it names this machine.
+
+    The token request carries the client secret and every answer carries personal data, so
+    production refuses to send them in clear text over a network.
+    """
+    url = _upstream_setting(name, sandbox_default, f"the whole URL, e.g. {example}")
+    parts = urlsplit(url)
+    if (
+        DEBUG
+        or parts.scheme == "https"
+        or (parts.scheme == "http" and parts.hostname in {"localhost", "127.0.0.1", "::1"})
+    ):
+        return url
+    raise ImproperlyConfigured(
+        f"{name} must be an https:// URL outside DEBUG (http only to localhost), got {url!r}."
+    )
+
+
+AUTOCOLLECT_API_URL: str = _upstream_url(
+    "AUTOCOLLECT_API_URL",
+    f"{_sandbox_base}/collection/v1",
+    "https://api.staging.amili.no/collection/v1",
+)
+AUTOCOLLECT_TOKEN_URL: str = _upstream_url(
+    "AUTOCOLLECT_TOKEN_URL", f"{_sandbox_base}/token", "https://auth.staging.amili.no/token"
+)
+AUTOCOLLECT_CLIENT_ID: str = _upstream_setting(
+    "AUTOCOLLECT_CLIENT_ID", SANDBOX_CLIENT_ID, "the client id Amili issued"
+)
+AUTOCOLLECT_CLIENT_SECRET: str = _upstream_setting(
+    "AUTOCOLLECT_CLIENT_SECRET", SANDBOX_CLIENT_SECRET, "the client secret Amili issued"
+)
+# The whole budget of one client call, in seconds: token, every attempt, waits and reading. Keep
+# it under the web server's worker timeout, so a slow upstream is our 504, not a proxy's 502.
 AUTOCOLLECT_TIMEOUT: float = env.float("AUTOCOLLECT_TIMEOUT", default=10.0)
+# How the client spends that budget (plain settings; tests change them with `settings`).
+AUTOCOLLECT_MAX_ATTEMPTS = 3  # tries of one request, when the failure is transient
+AUTOCOLLECT_BACKOFF_BASE = 0.2  # seconds before the first retry (jittered, doubling)
+AUTOCOLLECT_BACKOFF_MAX = 2.0  # seconds: the longest wait between two tries
+AUTOCOLLECT_RETRY_AFTER_CAP = 2.0  # seconds: a longer Retry-After is reported, not waited for
+AUTOCOLLECT_CONNECT_TIMEOUT = 5.0  # seconds to connect or get a pooled connection, at most
+AUTOCOLLECT_MAX_BODY_BYTES = 10 * 1024 * 1024  # a larger answer is refused unread
+AUTOCOLLECT_MAX_PAGES = 2000  # pages one walk (the export) reads before it stops
+AUTOCOLLECT_TOKEN_REFRESH_MARGIN = 60  # seconds before expiry a token is replaced
+AUTOCOLLECT_TOKEN_LOCK_WAIT = 3.0  # seconds to wait for another process's token fetch
 
 # Request logs name the path only: query strings can carry search terms about people.
 LOGGING = {
