@@ -70,6 +70,27 @@ def test_a_new_user_without_password_and_terminal_fails_clearly(
 
 
 @pytest.mark.django_db
+def test_password_stdin_reads_the_first_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("from a pipe\nignored\n"))
+    add_member(*base_args(), "--password-stdin")
+    assert User.objects.get().check_password("from a pipe")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("stdin", "extra", "message"),
+    [("", [], "standard input is empty"), ("pw\n", ["--password", "x"], "not both")],
+)
+def test_password_stdin_refuses_nothing_or_a_second_password(
+    monkeypatch: pytest.MonkeyPatch, stdin: str, extra: list[str], message: str
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    with pytest.raises(CommandError, match=message):
+        add_member(*base_args(), "--password-stdin", *extra)
+    assert not User.objects.exists()
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [

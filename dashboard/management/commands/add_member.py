@@ -24,6 +24,12 @@ class Command(BaseCommand):
         parser.add_argument("--org-name", required=True, help="the organisation's display name")
         parser.add_argument("--username", required=True)
         parser.add_argument("--password", help="prompted for when left out (needs a terminal)")
+        parser.add_argument(
+            "--password-stdin",
+            action="store_true",
+            help="read the password from the first line of standard input (for scripts: "
+            "unlike --password, it stays out of the shell history and the process list)",
+        )
         parser.add_argument("--role", required=True, help=f"one of {', '.join(Role.values)}")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -34,6 +40,10 @@ class Command(BaseCommand):
         if not username or not org_name:
             raise CommandError("--username and --org-name must not be empty.")
         password: str | None = options["password"]
+        if options["password_stdin"]:
+            if password is not None:
+                raise CommandError("Give --password or --password-stdin, not both.")
+            password = _read_password_from_stdin()
         user_exists = User.objects.filter(username=username).exists()
         if password is None and not user_exists:
             password = _prompt_for_password()
@@ -69,9 +79,19 @@ def _parse_role(value: str) -> str:
     return value
 
 
+def _read_password_from_stdin() -> str:
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise CommandError("--password-stdin: the first line of standard input is empty.")
+    return password
+
+
 def _prompt_for_password() -> str:
     if not sys.stdin.isatty():
-        raise CommandError("No --password given and no terminal to ask on. Pass --password.")
+        raise CommandError(
+            "No --password given and no terminal to ask on. Pass --password-stdin "
+            "and pipe the password in."
+        )
     password = getpass.getpass("Password: ")
     if not password or password != getpass.getpass("Password (again): "):
         raise CommandError("The passwords were empty or did not match.")
