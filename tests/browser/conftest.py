@@ -16,7 +16,9 @@ Helpers (import from tests.browser.conftest)
     assert_no_console_errors(page, allow=...)      console errors, page errors, CSP violations;
                                                    pass allow=HTTP_ERROR_MESSAGES in a test that
                                                    provokes 4xx/5xx answers on purpose
-    screenshot(page, name)                         docs/screenshots/<name>.png
+    screenshot(page, name)                         docs/screenshots/<name>.png, only when the
+                                                   environment says SCREENSHOTS=1 (see
+                                                   test_screenshots.py)
 
 Everything under tests/browser is marked `browser` (and, under xdist, kept on one worker so one
 Chromium and one live server serve them all). The live server serves static files through the
@@ -24,6 +26,7 @@ staticfiles handler; DJANGO_ALLOW_ASYNC_UNSAFE is set in tests/environment.py, b
 sync API runs an event loop in the test thread.
 """
 
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -50,6 +53,7 @@ from cases import autocollect
 BROWSER_TESTS_DIR: Final = Path(__file__).resolve().parent
 AXE_PATH: Final = BROWSER_TESTS_DIR / "vendor" / "axe.min.js"
 SCREENSHOTS_DIR: Final = Path(settings.BASE_DIR) / "docs" / "screenshots"
+SCREENSHOTS_VARIABLE: Final = "SCREENSHOTS"  # SCREENSHOTS=1 writes the README's screenshots
 DEBIAN_CHROMIUM: Final = Path("/usr/bin/chromium")
 CHROMIUM_ARGS: Final = [
     "--headless",
@@ -256,8 +260,16 @@ def assert_accessible(page: Page, *, selector: str | None = None) -> None:
         )
 
 
-def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
-    """Save a screenshot as docs/screenshots/<name>.png (for the README) and return its path."""
+def screenshots_wanted() -> bool:
+    """Were the README's screenshots asked for (SCREENSHOTS=1)? Otherwise none is written, so
+    running the tests leaves the working tree as it was."""
+    return os.environ.get(SCREENSHOTS_VARIABLE, "") not in ("", "0")
+
+
+def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path | None:
+    """Save docs/screenshots/<name>.png for the README, when asked for; return its path."""
+    if not screenshots_wanted():
+        return None
     SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
     target = SCREENSHOTS_DIR / f"{name}.png"
     page.screenshot(path=target, full_page=full_page)

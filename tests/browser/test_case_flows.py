@@ -1,7 +1,7 @@
 """The product's flows in a real Chromium against the live server and its sandbox: searching,
 filtering, paging and history, a pasted URL without JavaScript, the case and debtor pages, the
 CSV export, switching language, revealing an identification number, an upstream failure shown in
-place, accessibility, and the screenshots under docs/screenshots/.
+place, accessibility. The README's screenshots are taken in test_screenshots.py.
 
 Every test seeds one small organisation (a fraction of a second) and reads what it expects from
 the sandbox's own tables, so the assertions follow the seeded data instead of hard-coding it.
@@ -21,7 +21,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
-from playwright.sync_api import Browser, Locator, Page, Route, ViewportSize, expect
+from playwright.sync_api import Browser, Locator, Page, Route, expect
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from pytest_django.live_server_helper import LiveServer
@@ -42,18 +42,16 @@ from tests.browser.conftest import (
     assert_accessible,
     assert_no_console_errors,
     login,
-    screenshot,
 )
 
 ORG_ID: Final = uuid.UUID("1f0c6a52-5c7e-4b55-9d0a-0000000000a1")
 ORG_NAME: Final = "Bergen Boliger AS"
 SEED: Final = 7
-CASE_COUNT: Final = 120  # five pages of 25: the pager shows, and the screenshots look real
+CASE_COUNT: Final = 120  # five pages of 25: the pager shows
 PAGE_SIZE: Final = 25
 PASSWORD: Final = "correct-horse-battery"
 AGENT: Final = "kari"
 VIEWER: Final = "ola"
-PHONE: Final = ViewportSize(width=390, height=844)
 
 # Set on window before an action; still there afterwards only if the page was not reloaded.
 NO_RELOAD_MARKER: Final = "window.__sameDocument = true"
@@ -113,10 +111,10 @@ def _no_wait(seconds: float) -> None:
     """Instead of sleeping between attempts."""
 
 
-def sandbox_cases(**lookups: Any) -> list[SandboxCase]:
+def sandbox_cases(organization_id: uuid.UUID = ORG_ID, **lookups: Any) -> list[SandboxCase]:
     """The organisation's sandbox cases matching `lookups`, in the upstream's order."""
     return list(
-        SandboxCase.objects.filter(organization_id=ORG_ID, **lookups)
+        SandboxCase.objects.filter(organization_id=organization_id, **lookups)
         .distinct()
         .order_by("-registered_at", "-case_number")
     )
@@ -150,8 +148,8 @@ class ShowcaseCase:
     debtor: SandboxDebtor
 
 
-def showcase_case() -> ShowcaseCase:
-    for case in sandbox_cases(status="OPEN"):
+def showcase_case(organization_id: uuid.UUID = ORG_ID) -> ShowcaseCase:
+    for case in sandbox_cases(organization_id, status="OPEN"):
         debtors = list(case.debtors.all())
         if case.invoices.count() < 2 or len(debtors) != 1:
             continue
@@ -160,7 +158,7 @@ def showcase_case() -> ShowcaseCase:
             continue
         if (
             SandboxDebtor.objects.filter(
-                organization_id=ORG_ID, customer_number=debtor.customer_number
+                organization_id=organization_id, customer_number=debtor.customer_number
             ).count()
             >= 2
         ):
@@ -670,49 +668,4 @@ def test_the_list_and_case_pages_are_accessible_and_clean(
     page.goto(f"{live_server.url}/debtors/{showcase.debtor.customer_number}/")
     expect(page.get_by_role("heading", level=1)).to_have_text(showcase.debtor.full_name)
     assert_accessible(page)
-    assert_no_console_errors(page)
-
-
-# --------------------------------------------------------------------------------------------
-# Screenshots for the README
-# --------------------------------------------------------------------------------------------
-
-
-def assert_fits_a_phone(page: Page) -> None:
-    """Nothing makes the page scroll sideways at phone width (wide tables scroll in place)."""
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{page.url} is {width}px wide on a {PHONE['width']}px phone"
-
-
-def test_screenshots_of_the_case_list_and_case_page(
-    agent_page: Page, live_server: LiveServer
-) -> None:
-    page = agent_page
-    expect(table_case_numbers(page)).to_have_count(PAGE_SIZE)
-    expect(page.get_by_role("link", name="Next")).to_be_visible()
-    screenshot(page, "case-list")
-
-    showcase = showcase_case()
-    page.goto(f"{live_server.url}/cases/{showcase.case.case_number}/")
-    expect(page.get_by_role("heading", name="Claim breakdown")).to_be_visible()
-    screenshot(page, "case-page")
-
-    page.goto(f"{live_server.url}/debtors/{showcase.debtor.customer_number}/")
-    expect(page.get_by_role("heading", level=1)).to_have_text(showcase.debtor.full_name)
-    screenshot(page, "debtor-page")
-
-    page.set_viewport_size(PHONE)
-    page.goto(f"{live_server.url}/cases/")
-    expect(table_case_numbers(page)).to_have_count(PAGE_SIZE)
-    assert_fits_a_phone(page)
-    screenshot(page, "case-list-phone")
-
-    page.goto(f"{live_server.url}/cases/{showcase.case.case_number}/")
-    expect(page.get_by_role("heading", name="Claim breakdown")).to_be_visible()
-    assert_fits_a_phone(page)
-    screenshot(page, "case-page-phone")
-
-    page.goto(f"{live_server.url}/debtors/{showcase.debtor.customer_number}/")
-    expect(page.get_by_role("heading", level=1)).to_have_text(showcase.debtor.full_name)
-    assert_fits_a_phone(page)
     assert_no_console_errors(page)

@@ -16,7 +16,6 @@ from tests.browser.conftest import (
     assert_accessible,
     assert_no_console_errors,
     login,
-    screenshot,
 )
 
 PASSWORD = "correct-horse-battery"
@@ -81,13 +80,11 @@ def test_login_page_is_accessible_and_clean_on_desktop_and_phone(
     assert page.evaluate("window.htmx && window.htmx.version").startswith("2.")
     assert page.evaluate("htmx.config.allowEval") is False
     assert_accessible(page)
-    screenshot(page, "login")
 
     page.set_viewport_size(PHONE)
     page.reload()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert_accessible(page)
-    screenshot(page, "login-phone")
     assert_no_console_errors(page)
 
 
