@@ -1,4 +1,4 @@
-"""The sandbox honours the AutoCollect contract (../shared/autocollect-api.md §1-7).
+"""The sandbox honours the AutoCollect contract (docs/autocollect-api.md §1-7).
 
 Every call goes through Django's test client with a bearer token from /sandbox/token, exactly as
 the dashboard's client would make it.
