@@ -82,8 +82,10 @@ def case_list(request: OrganizationRequest) -> HttpResponse:
 def _list_page(
     request: OrganizationRequest, query: private_search.ListQuery, *, notice: str = ""
 ) -> HttpResponse:
-    """Ask the upstream for the page the query names and render it (the refused-token restart
-    comes back here with the first page's query)."""
+    """Ask the upstream for the page the query names and render it.
+
+    The refused-token restart comes back here with the first page's query and a notice.
+    """
     form = _bound_filter_form(query)
     if not form.is_valid():
         # Nothing goes upstream; the form shows what was typed, with errors beside the fields.
