@@ -24,9 +24,15 @@ def _fast_password_hashing(settings: Settings) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _no_retry_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The client's retries happen at once; tests that time them record the sleeps themselves."""
-    monkeypatch.setattr(autocollect, "_sleep", lambda seconds: None)
+def _instant_autocollect_retries(settings: Settings) -> Iterator[None]:
+    """The client retries at once and waits for no Retry-After; each test starts without the
+    token an earlier test left in the process. Tests that time retries use their own settings
+    and autocollect.use_clock()."""
+    settings.AUTOCOLLECT_BACKOFF_BASE = 0
+    settings.AUTOCOLLECT_RETRY_AFTER_CAP = 0
+    autocollect.reset_http_client()
+    yield
+    autocollect.reset_http_client()
 
 
 @pytest.fixture(autouse=True)
