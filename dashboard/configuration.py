@@ -97,14 +97,23 @@ def load_for_management_command(environ: MutableMapping[str, str] = os.environ) 
 def write_development_file(path: Path = DEVELOPMENT_FILE) -> bool:
     """Create the development file with a new SECRET_KEY; an existing one is kept as it is.
 
-    Returns whether it was created. Readable by its owner only: it holds a secret.
+    Returns whether it was created. Readable by its owner only: it holds a secret. Written whole
+    under a temporary name, then linked into place (which fails if the file exists), so two
+    commands starting at once never see half a file or overwrite each other's key.
     """
     if path.exists():
         return False
     content = _DEVELOPMENT_TEMPLATE.format(secret_key=secrets.token_urlsafe(50))
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-        file.write(content)
+    draft = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(content)
+        os.link(draft, path)
+    except FileExistsError:
+        return False
+    finally:
+        draft.unlink()
     return True
 
 

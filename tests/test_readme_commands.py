@@ -20,6 +20,9 @@ import pytest
 from dashboard import configuration
 from dashboard.management.commands.seed_demo import DEMO_ORGANIZATIONS
 
+# One worker runs them all (with --dist loadgroup): one migrated database for the module.
+pytestmark = pytest.mark.xdist_group("readme_commands")
+
 ROOT = Path(__file__).resolve().parent.parent
 MANAGE = ".venv/bin/python manage.py"
 FEW_CASES = "12"

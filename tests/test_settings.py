@@ -10,6 +10,7 @@ import re
 import stat
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -290,6 +291,15 @@ def test_the_development_file_is_written_once_with_a_key_of_its_own(tmp_path: Pa
     assert len(values["SECRET_KEY"]) >= 50
     assert values["SECRET_KEY"] != configuration.read_env_file(second)["SECRET_KEY"]
     assert stat.S_IMODE(first.stat().st_mode) == 0o600
+
+
+def test_commands_writing_the_development_file_at_once_agree_on_one_key(tmp_path: Path) -> None:
+    path = tmp_path / ".env.development"
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        created = list(pool.map(lambda _: configuration.write_development_file(path), range(16)))
+    assert created.count(True) == 1
+    assert len(configuration.read_env_file(path)["SECRET_KEY"]) >= 50
+    assert [entry.name for entry in tmp_path.iterdir()] == [".env.development"]
 
 
 def test_env_files_allow_comments_quotes_and_export(tmp_path: Path) -> None:
