@@ -39,6 +39,8 @@ DEBUG=true
 SECRET_KEY={secret_key}
 """
 
+# Whether this process took the development configuration: runserver imports wsgi.py later, in
+# the same process, and must not mix a deployment's .env into it.
 _state = {"development": False}
 
 
