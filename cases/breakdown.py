@@ -8,6 +8,9 @@ The claim breakdown is a matrix: claim types (rows) against original, paid, cred
 (columns), grouped per invoice, with a total per group, a total per claim type across the groups and
 a grand total. Upstream figures are not trusted blindly: `Breakdown.mismatches` lists every check
 that failed, with the amounts, so the page can say which figures do not add up and by how much.
+
+Values arrive cleaned by the client: claim types and currencies trimmed and upper-cased, and each
+case knows its currency (`Case.currency`), so nothing here normalises them again.
 """
 
 from __future__ import annotations
@@ -19,16 +22,10 @@ from enum import StrEnum
 from typing import Final
 
 from cases.autocollect import Case, Claim, Invoice
+from cases.vocabulary import CLOSED_STATUSES, claim_type_sort_key
 
 ZERO: Final = Decimal(0)
 PRINCIPAL: Final = "PRINCIPAL"
-
-# Known claim types in the order a collector reads them; unknown types follow, alphabetically.
-CLAIM_TYPE_ORDER: Final = ("PRINCIPAL", "INTEREST", "REMINDER_FEE", "COLLECTION_FEE", "LEGAL_COST")
-
-# Statuses that end a case. Anything else (OPEN, PAUSED, a status added upstream last week) is
-# still open unless the case carries a closing date.
-CLOSED_STATUSES: Final = frozenset({"CLOSED", "WITHDRAWN"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,23 +142,9 @@ class Breakdown:
         return tuple(section.currency for section in self.sections)
 
 
-def claim_type_sort_key(claim_type: str) -> tuple[int, str]:
-    """Known types in collector's order, then unknown ones alphabetically."""
-    key = claim_type.upper()
-    if key in CLAIM_TYPE_ORDER:
-        return (CLAIM_TYPE_ORDER.index(key), "")
-    return (len(CLAIM_TYPE_ORDER), key)
-
-
 def case_currency(case: Case) -> str:
-    """The currency a case is kept in: the first one its claims or invoices name ("" if none).
-
-    The case's own remainingAmount carries no currency in the contract, so it takes this one.
-    """
-    for currency in (*(c.currency for c in case.claims), *(i.currency for i in case.invoices)):
-        if currency.strip():
-            return currency.strip().upper()
-    return ""
+    """The currency a case is kept in (kept for callers that predate `Case.currency`)."""
+    return case.currency
 
 
 def build_breakdown(case: Case) -> Breakdown:
@@ -169,7 +152,7 @@ def build_breakdown(case: Case) -> Breakdown:
     if not case.claims:
         return Breakdown(sections=(), mismatches=())
     invoices = {invoice.invoice_id: invoice for invoice in case.invoices if invoice.invoice_id}
-    fallback_currency = case_currency(case)
+    fallback_currency = case.currency
     by_currency: dict[str, list[Claim]] = {}
     for claim in case.claims:
         currency = _claim_currency(claim, invoices, fallback_currency)
@@ -201,12 +184,8 @@ def claims_by_group(claims: Sequence[Claim]) -> dict[str | None, list[Claim]]:
 
 def _claim_currency(claim: Claim, invoices: dict[str, Invoice], fallback: str) -> str:
     """A claim's currency; a claim that names none takes its invoice's, then the case's."""
-    if claim.currency.strip():
-        return claim.currency.strip().upper()
     invoice = invoices.get(claim.invoice_id or "")
-    if invoice is not None and invoice.currency.strip():
-        return invoice.currency.strip().upper()
-    return fallback
+    return claim.currency or (invoice.currency if invoice is not None else "") or fallback
 
 
 def _currency_section(
@@ -254,7 +233,7 @@ def _rows(claims: Sequence[Claim]) -> tuple[BreakdownRow, ...]:
     """One row per claim type, summing claims of the same type."""
     by_type: dict[str, list[Claim]] = {}
     for claim in claims:
-        by_type.setdefault(claim.type.strip().upper(), []).append(claim)
+        by_type.setdefault(claim.type, []).append(claim)
     return tuple(
         BreakdownRow(
             claim_type=claim_type,
@@ -274,7 +253,7 @@ def _claim_mismatch(claim: Claim, currency: str, group_label: str) -> Mismatch:
         expected=claim.original_amount,
         actual=figures_of(claim).accounted_for,
         currency=currency,
-        claim_type=claim.type.strip().upper(),
+        claim_type=claim.type,
         group_label=group_label,
     )
 
@@ -315,10 +294,9 @@ class CurrencyFigures:
 
 def invoice_totals(case: Case) -> tuple[CurrencyFigures, ...]:
     """The invoice table's totals, one per currency; an invoice naming none takes the case's."""
-    fallback = case_currency(case)
     totals: dict[str, Figures] = {}
     for invoice in case.invoices:
-        currency = invoice.currency.strip().upper() or fallback
+        currency = invoice.currency or case.currency
         totals[currency] = totals.get(currency, Figures()) + Figures(
             original=invoice.original_amount,
             paid=invoice.paid_amount,
@@ -349,7 +327,7 @@ class CaseTotals:
 
 def is_open(case: Case) -> bool:
     """Not ended: OPEN, PAUSED and unknown statuses count, unless a closing date is set."""
-    return case.status.strip().upper() not in CLOSED_STATUSES and case.closed_at is None
+    return case.status not in CLOSED_STATUSES and case.closed_at is None
 
 
 def case_totals(cases: Sequence[Case]) -> CaseTotals:
@@ -357,7 +335,7 @@ def case_totals(cases: Sequence[Case]) -> CaseTotals:
     remaining: dict[str, Decimal] = {}
     principal: dict[str, Decimal] = {}
     for case in cases:
-        currency = case_currency(case)
+        currency = case.currency
         remaining[currency] = remaining.get(currency, ZERO) + case.remaining_amount
         principal[currency] = principal.get(currency, ZERO) + case.remaining_principal
     return CaseTotals(

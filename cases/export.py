@@ -20,13 +20,12 @@ from cases.autocollect import (
     AutoCollectError,
     Case,
     RateLimited,
+    TooManyPages,
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from cases.breakdown import case_currency
 
 BYTE_ORDER_MARK: Final = "\ufeff"
-DEFAULT_CURRENCY: Final = "NOK"
 LIST_SEPARATOR: Final = "; "
 # A spreadsheet runs a cell beginning with one of these as a formula (OWASP "CSV injection").
 FORMULA_TRIGGERS: Final = ("=", "+", "-", "@", "\t", "\r")
@@ -76,7 +75,14 @@ def _plain_decimal(amount: Decimal) -> str:
 
 
 def _iso_date(moment: datetime | None) -> str:
-    return timezone.localtime(moment).date().isoformat() if moment else ""
+    """The day in Europe/Oslo. The client keeps only moments every zone can show; one built
+    elsewhere that cannot be shown in Oslo keeps its own day rather than ending the file."""
+    if moment is None:
+        return ""
+    try:
+        return timezone.localtime(moment).date().isoformat()
+    except OverflowError:
+        return moment.date().isoformat()
 
 
 def _joined(values: Iterable[str]) -> str:
@@ -91,7 +97,7 @@ def case_row(case: Case) -> list[str]:
         "type": case.type,
         "status": case.status,
         "sub_status": case.sub_status,
-        "currency": case_currency(case) or DEFAULT_CURRENCY,
+        "currency": case.currency,
         "invoice_numbers": _joined(invoice.invoice_number for invoice in case.invoices),
         "customer_numbers": _joined(debtor.customer_number for debtor in case.debtors),
     }
@@ -114,6 +120,8 @@ def case_row(case: Case) -> list[str]:
 def incomplete_reason(error: AutoCollectError) -> str:
     """Why the upstream stopped, in words for the last line of a cut-short file."""
     match error:
+        case TooManyPages():
+            return f"the export stopped at its limit of {error.limit} pages of cases"
         case UpstreamTimeout():
             return "the collection service timed out"
         case RateLimited():

@@ -10,25 +10,31 @@ from datetime import date
 from typing import Any, Final
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.urls import reverse_lazy
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from cases.autocollect import (
-    CASE_STATUSES,
-    CASE_TYPES,
-    DEFAULT_PAGE_SIZE,
-    PAGE_SIZES,
-    CaseFilters,
-)
+from cases.autocollect import DEFAULT_PAGE_SIZE, PAGE_SIZES, CaseFilters
 from cases.private_search import REFERENCE_PARAMETER, SEARCH_PARAMETER
-from cases.templatetags.collection import ENUM_LABELS, humanise_enum
+from cases.vocabulary import CASE_STATUSES, CASE_TYPES, label
 
 SEARCH_MAX_LENGTH: Final = 100
 CUSTOMER_NUMBER_MAX_LENGTH: Final = 64
 INVOICE_ID_MAX_LENGTH: Final = 100
 # Page tokens are opaque; the sandbox accepts up to 4000 characters, so we do too.
 PAGE_TOKEN_MAX_LENGTH: Final = 4000
+
+# Registration dates a search may name. Outside them no case exists, and a year like 9999 or 0001
+# would only reach the upstream to fail there (or overflow where an offset is applied).
+EARLIEST_DATE: Final = date(1900, 1, 1)
+LATEST_DATE: Final = date(2100, 12, 31)
+_DATE_RANGE_MESSAGE: Final = _("Enter a date between 1900 and 2100.")
+_DATE_RANGE_VALIDATORS: Final = [
+    MinValueValidator(EARLIEST_DATE, message=_DATE_RANGE_MESSAGE),
+    MaxValueValidator(LATEST_DATE, message=_DATE_RANGE_MESSAGE),
+]
+_DATE_RANGE_ATTRS: Final = {"min": EARLIEST_DATE.isoformat(), "max": LATEST_DATE.isoformat()}
 
 # "from" is a Python keyword, so two fields have a Python name and a different URL name.
 URL_NAMES: Final = {"created_from": "from", "created_to": "to"}
@@ -56,13 +62,9 @@ _CHANGE_ATTRS: Final = {
 }
 
 
-def _enum_label(value: str) -> str | Promise:
-    return ENUM_LABELS.get(value) or humanise_enum(value)
-
-
 def _choices(values: tuple[str, ...], any_label: Promise) -> list[tuple[str, str | Promise]]:
     """An "any" choice, then each known upstream value with its translated label."""
-    return [("", any_label), *((value, _enum_label(value)) for value in values)]
+    return [("", any_label), *((value, label(value)) for value in values)]
 
 
 class _DateInput(forms.DateInput):
@@ -133,10 +135,16 @@ class CaseFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     created_from = forms.DateField(
-        label=_("Registered from"), required=False, widget=_DateInput(attrs=_CHANGE_ATTRS)
+        label=_("Registered from"),
+        required=False,
+        validators=_DATE_RANGE_VALIDATORS,
+        widget=_DateInput(attrs={**_CHANGE_ATTRS, **_DATE_RANGE_ATTRS}),
     )
     created_to = forms.DateField(
-        label=_("Registered to"), required=False, widget=_DateInput(attrs=_CHANGE_ATTRS)
+        label=_("Registered to"),
+        required=False,
+        validators=_DATE_RANGE_VALIDATORS,
+        widget=_DateInput(attrs={**_CHANGE_ATTRS, **_DATE_RANGE_ATTRS}),
     )
     size = PageSizeField(
         label=_("Rows per page"),
@@ -199,7 +207,7 @@ class CaseFilterForm(forms.Form):
             if value in (None, ""):
                 continue
             field = self.fields[name]
-            shown = _enum_label(value) if name in ("status", "type") else value
+            shown = label(value) if name in ("status", "type") else value
             found.append(
                 ActiveFilter(
                     label=field.label or name, value=shown, parameter=self.add_prefix(name)

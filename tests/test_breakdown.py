@@ -1,4 +1,8 @@
-"""The claim breakdown and the totals across cases: pure Decimal arithmetic, checked."""
+"""The claim breakdown and the totals across cases: pure Decimal arithmetic, checked.
+
+The cases here are built directly, as the client hands them out: codes and currencies already
+upper-case (parsing cleans them; see test_autocollect_parsing.py).
+"""
 
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -11,9 +15,9 @@ from cases.breakdown import (
     build_breakdown,
     case_currency,
     case_totals,
-    claim_type_sort_key,
     is_open,
 )
+from cases.vocabulary import claim_type_sort_key
 
 D = Decimal
 
@@ -165,7 +169,8 @@ def test_unknown_claim_types_survive_and_sort_after_the_known_ones() -> None:
     rows = build_breakdown(case).sections[0].by_type
 
     assert [r.claim_type for r in rows] == ["LEGAL_COST", "ADMIN_FEE", "SETTLEMENT_FEE"]
-    assert claim_type_sort_key("principal") < claim_type_sort_key("ZZZ")
+    assert claim_type_sort_key("PRINCIPAL") < claim_type_sort_key("LEGAL_COST")
+    assert claim_type_sort_key("LEGAL_COST") < claim_type_sort_key("AAA")
 
 
 def test_a_claim_whose_parts_do_not_add_up_is_reported_with_the_difference() -> None:
@@ -232,7 +237,7 @@ def test_different_currencies_are_never_added_together() -> None:
         [
             claim("PRINCIPAL", "100.00", currency="NOK"),
             claim("PRINCIPAL", "10.00", currency="EUR", invoice_id="inv-2"),
-            claim("INTEREST", "1.00", currency="nok"),
+            claim("INTEREST", "1.00", currency="NOK"),
         ],
         [invoice("inv-1", "F-1"), invoice("inv-2", "F-2", currency="EUR")],
         remaining="999.00",
@@ -263,10 +268,29 @@ def test_a_case_without_claims_has_an_empty_breakdown() -> None:
     assert breakdown.mismatches == ()
 
 
-def test_case_currency_comes_from_claims_then_invoices() -> None:
-    assert case_currency(case_of([claim(currency="eur")])) == "EUR"
-    assert case_currency(case_of([], [invoice("inv-1", "F-1", currency="SEK")])) == "SEK"
-    assert case_currency(case_of([], [])) == ""
+def test_case_currency_comes_from_claims_then_invoices_then_the_default() -> None:
+    assert case_of([claim(currency="EUR")]).currency == "EUR"
+    assert case_of([claim(currency="")], [invoice("inv-1", "F-1", currency="SEK")]).currency == (
+        "SEK"
+    )
+    assert case_of([], [invoice("inv-1", "F-1", currency="")]).currency == "NOK"
+    assert case_currency(case_of([claim(currency="EUR")])) == "EUR"  # the older name
+
+
+def test_a_case_naming_no_currency_is_totalled_with_the_default_one() -> None:
+    """Not in a currency of its own: a second "NOK" total beside the first would be wrong."""
+    named = case_of([claim("PRINCIPAL", "10.00")])
+    unnamed = case_of([claim("PRINCIPAL", "5.00", currency="")], [invoice("inv-1", "F-1", "")])
+
+    totals = case_totals([named, unnamed])
+
+    assert [(t.currency, t.remaining_amount) for t in totals.per_currency] == [("NOK", D("15.00"))]
+
+
+def test_a_claim_naming_no_currency_on_a_case_naming_none_is_in_the_default_one() -> None:
+    case = case_of([claim("PRINCIPAL", "5.00", currency="")], [invoice("inv-1", "F-1", "")])
+
+    assert build_breakdown(case).currencies == ("NOK",)
 
 
 def test_totals_across_cases_count_open_ones_and_sum_per_currency() -> None:
@@ -290,4 +314,4 @@ def test_totals_across_cases_count_open_ones_and_sum_per_currency() -> None:
 
 def test_an_unknown_status_counts_as_open_until_the_case_is_closed() -> None:
     assert is_open(case_of([], status="ON_HOLD"))
-    assert not is_open(case_of([], status="closed"))
+    assert not is_open(case_of([], status="CLOSED"))

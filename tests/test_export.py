@@ -4,6 +4,8 @@ import csv
 import io
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import httpx
@@ -17,10 +19,12 @@ from django.utils import timezone
 from pytest_django import Settings
 
 from cases import autocollect
+from cases.export import csv_lines
 from dashboard.models import Organization
 from sandbox.models import Debtor
 from sandbox.seeding import seed_organization
 from tests.conftest import ORG_A_ID
+from tests.support import autocollect as client_fakes
 from tests.test_case_list import CASES_ROUTE, answer, case_json, page_json
 
 EXPORT_URL = "/cases/export.csv"
@@ -383,3 +387,83 @@ def test_an_empty_search_exports_just_the_header(
     rows = read_csv(client_a.get(EXPORT_URL, {"q": "nothing"}))
 
     assert rows == [HEADER]
+
+
+# --- An upstream that misbehaves, and odd values -------------------------------------------
+
+
+def test_an_upstream_with_ever_new_page_tokens_ends_at_the_page_limit_and_says_so(
+    client_a: Client, upstream: respx.MockRouter, settings: Settings
+) -> None:
+    settings.AUTOCOLLECT_MAX_PAGES = 3
+    pages = serve(upstream, Pages(numbered_pages(2, 2, 2, 2, 2)))  # more pages than allowed
+
+    rows = read_csv(client_a.get(EXPORT_URL))
+
+    assert len(rows) == 1 + 6 + 1
+    assert rows[-1] == [
+        "# EXPORT INCOMPLETE: the export stopped at its limit of 3 pages of cases after 6 rows"
+    ]
+    assert pages.asked == [None, "p1", "p2"]
+
+
+def test_a_page_token_loop_ends_the_file_with_an_incomplete_line(
+    client_a: Client, upstream: respx.MockRouter
+) -> None:
+    def same_token_for_ever(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=page_json([case_json(5000)], next_token="again"))
+
+    upstream.routes["cases"].mock(side_effect=same_token_for_ever)
+
+    rows = read_csv(client_a.get(EXPORT_URL))
+
+    assert rows[-1][0].startswith("# EXPORT INCOMPLETE: the collection service was unavailable")
+
+
+@pytest.mark.parametrize(
+    "registered_at",
+    [
+        "9999-12-31T23:59:59-05:00",
+        "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:59:59Z",
+        "0001-01-01T00:00:00Z",
+    ],
+)
+def test_a_moment_at_the_calendars_ends_leaves_the_date_empty_and_the_file_whole(
+    client_a: Client, upstream: respx.MockRouter, registered_at: str
+) -> None:
+    odd = case_json(5001, registeredAt=registered_at, closedAt=registered_at)
+    serve(upstream, Pages([[case_json(5000), odd, case_json(5002)]]))
+
+    rows = read_csv(client_a.get(EXPORT_URL))
+
+    assert [row[0] for row in rows[1:]] == ["5000", "5001", "5002"]
+    assert rows[2][5] == ""
+
+
+def test_odd_but_readable_values_are_exported_as_they_are(
+    client_a: Client, upstream: respx.MockRouter
+) -> None:
+    negative = case_json(5005, caseNumber=-5, remainingAmount="-999999999999999.99")
+    negative["debtors"][0]["customerNumber"] = "C-1\n../../accounts/logout"
+    zero = case_json(5006, caseNumber=0, remainingAmount="999999999999999.99")
+    serve(upstream, Pages([[negative, zero]]))
+
+    rows = read_csv(client_a.get(EXPORT_URL))
+
+    assert [row[0] for row in rows[1:]] == ["-5", "0"]
+    assert rows[1][6] == "-999999999999999.99"
+    assert rows[1][10] == "C-1\n../../accounts/logout"  # quoted by csv, one cell
+    assert rows[2][6] == "999999999999999.99"
+
+
+def test_csv_lines_shows_a_moment_oslo_cannot_show_by_its_own_day() -> None:
+    """Cases built elsewhere than the client's parsing: the file still ends properly."""
+    with client_fakes.upstream_settings():
+        parsed = client_fakes.list_with(client_fakes.page_json()).cases[0]
+    edge = replace(parsed, registered_at=datetime(9999, 12, 31, 23, 59, tzinfo=UTC))
+
+    lines = list(csv_lines([parsed, edge, parsed]))
+
+    assert len(lines) == 4
+    assert ",9999-12-31," in lines[2]

@@ -33,66 +33,32 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Final
 
-from babel import Locale, UnknownLocaleError
+from babel import UnknownLocaleError
 from babel.numbers import format_currency, format_decimal, get_currency_symbol
 from django import template
 from django.conf import settings
-from django.utils.functional import Promise
 from django.utils.translation import get_language, to_locale
-from django.utils.translation import gettext_lazy as _
+
+from cases.vocabulary import DEFAULT_CURRENCY, ENUM_LABELS, badge_class, label
 
 register = template.Library()
 
+# ENUM_LABELS is re-exported for callers that imported it from here before cases.vocabulary.
+__all__ = [
+    "ENUM_LABELS",
+    "MISSING",
+    "enum_label",
+    "mask_identifier",
+    "money",
+    "number",
+    "register",
+    "status_badge_class",
+]
+
 MISSING: Final = "\u2013"  # an en dash: shown where a value is absent
-DEFAULT_CURRENCY: Final = "NOK"
 MASK_CHARACTER: Final = "•"
 VISIBLE_IDENTIFIER_CHARACTERS: Final = 2
 NBSP: Final = "\u00a0"
-
-# Every enum value the upstream documents or the sandbox adds (see cases/autocollect.py), with a
-# label staff understand. The values are unique across the enums, so one mapping serves them all.
-ENUM_LABELS: Final[dict[str, Promise]] = {
-    # case status
-    "OPEN": _("Open"),
-    "PAUSED": _("Paused"),
-    "CLOSED": _("Closed"),
-    "WITHDRAWN": _("Withdrawn"),
-    # case sub-status
-    "NONE": _("None"),
-    "DEBT_COLLECTION_LIST_MANUAL": _("Awaiting debt collection approval"),
-    "EVICTION_REQUEST_MANUAL": _("Awaiting eviction request approval"),
-    "EVICTION_CONFIRMATION_MANUAL": _("Awaiting eviction confirmation"),
-    # case type
-    "PAYMENT_REMINDER": _("Payment reminder"),
-    "COLLECTION_NOTICE": _("Collection notice"),
-    "DEBT_COLLECTION": _("Debt collection"),
-    "LEGAL_COLLECTION": _("Legal collection"),
-    # debtor type
-    "PRIVATE": _("Private person"),
-    "COMPANY": _("Company"),
-    # claim type
-    "PRINCIPAL": _("Principal"),
-    "INTEREST": _("Interest"),
-    "REMINDER_FEE": _("Reminder fee"),
-    "COLLECTION_FEE": _("Collection fee"),
-    "LEGAL_COST": _("Legal costs"),
-    # account type
-    "UNKNOWN": _("Unknown"),
-    "BBAN": _("Norwegian account number (BBAN)"),
-    "IBAN": _("IBAN"),
-}
-
-BADGE_CLASSES: Final[dict[str, str]] = {
-    "OPEN": "badge--open",
-    "PAUSED": "badge--paused",
-    "CLOSED": "badge--closed",
-    "WITHDRAWN": "badge--withdrawn",
-    # Sub-statuses where the case waits for the creditor to accept or reject a step.
-    "DEBT_COLLECTION_LIST_MANUAL": "badge--waiting",
-    "EVICTION_REQUEST_MANUAL": "badge--waiting",
-    "EVICTION_CONFIRMATION_MANUAL": "badge--waiting",
-}
-UNKNOWN_BADGE_CLASS: Final = "badge--unknown"
 
 
 def _active_locale() -> str:
@@ -145,12 +111,20 @@ def money(value: object, currency: object = DEFAULT_CURRENCY) -> str:
     if amount is None:
         return MISSING if value is None or value == "" else str(value)
     code = (str(currency).strip() if currency else "") or DEFAULT_CURRENCY
+    try:
+        return _formatted_money(amount, code)
+    except (InvalidOperation, OverflowError, ValueError):
+        # Too large to round to cents: the client refuses such amounts, a template may not.
+        return f"{code}{NBSP}{amount}"
+
+
+def _formatted_money(amount: Decimal, code: str) -> str:
     locale = _active_locale()
     try:
         formatted = format_currency(amount, code, locale=locale)
         symbol = get_currency_symbol(code, locale=locale)
     except UnknownLocaleError:
-        formatted = format_currency(amount, code, locale=Locale("en"))
+        formatted = format_currency(amount, code, locale="en")
         symbol = get_currency_symbol(code, locale="en")
     return _space_letter_symbol(formatted, symbol)
 
@@ -162,31 +136,29 @@ def number(value: object) -> str:
     if amount is None:
         return MISSING if value is None or value == "" else str(value)
     try:
+        return _formatted_number(amount)
+    except (InvalidOperation, OverflowError, ValueError):
+        return str(amount)  # too large for the locale's rounding: the digits as they are
+
+
+def _formatted_number(amount: Decimal) -> str:
+    try:
         return format_decimal(amount, locale=_active_locale())
     except UnknownLocaleError:
         return format_decimal(amount, locale="en")
-
-
-def humanise_enum(raw: str) -> str:
-    """Turn "NEW_THING" into "New thing", for values the upstream added without notice."""
-    words = re.sub(r"[_\-\s]+", " ", raw).strip()
-    return words[:1].upper() + words[1:].lower() if words else MISSING
 
 
 @register.filter
 def enum_label(value: object) -> str:
     """The translated label of an upstream enum value; unknown values humanised; None → MISSING."""
     raw = _enum_text(value)
-    if not raw:
-        return MISSING
-    label = ENUM_LABELS.get(raw.upper())
-    return str(label) if label is not None else humanise_enum(raw)
+    return str(label(raw)) if raw else MISSING
 
 
 @register.filter
 def status_badge_class(value: object) -> str:
     """The `.badge` modifier for a status or sub-status; "badge--unknown" for anything else."""
-    return BADGE_CLASSES.get(_enum_text(value).upper(), UNKNOWN_BADGE_CLASS)
+    return badge_class(_enum_text(value))
 
 
 @register.filter
