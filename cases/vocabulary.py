@@ -39,6 +39,7 @@ __all__ = [
     "DEFAULT_CURRENCY",
     "ENUM_LABELS",
     "UNKNOWN_BADGE_CLASS",
+    "badge_class",
     "claim_type_sort_key",
     "humanise_enum",
     "label",
