@@ -142,11 +142,6 @@ class Breakdown:
         return tuple(section.currency for section in self.sections)
 
 
-def case_currency(case: Case) -> str:
-    """The currency a case is kept in (kept for callers that predate `Case.currency`)."""
-    return case.currency
-
-
 def build_breakdown(case: Case) -> Breakdown:
     """The claim breakdown of a case, grouped per currency and invoice, with its checks."""
     if not case.claims:

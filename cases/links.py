@@ -11,9 +11,7 @@ from urllib.parse import quote
 
 from django.urls import reverse
 
-# Case numbers are positive 64-bit integers upstream (and in the sandbox's BigIntegerField).
-MIN_CASE_NUMBER: Final = 1
-MAX_CASE_NUMBER: Final = 2**63 - 1
+from cases.autocollect import MAX_CASE_NUMBER, MIN_CASE_NUMBER
 
 # Browsers resolve these segments, percent-encoded or not, to the current or the parent folder.
 _DOT_SEGMENTS: Final = frozenset({"", ".", ".."})

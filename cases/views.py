@@ -2,7 +2,7 @@
 
 import itertools
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -22,7 +22,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url, replace_url
 
 from cases import autocollect, links, private_search
-from cases.breakdown import build_breakdown, case_currency, case_totals, invoice_totals
+from cases.breakdown import build_breakdown, case_totals, invoice_totals
 from cases.export import csv_lines, export_filename
 from cases.forms import URL_FILTER_NAMES, CaseFilterForm
 from cases.upstream_errors import (
@@ -46,14 +46,6 @@ LIST_TEMPLATE: Final = "cases/case_list.html"
 RESULTS_ID: Final = "results"
 SEARCH_ID: Final = "case-search"
 PARTIAL_FOR_TARGET: Final = {RESULTS_ID: "results", SEARCH_ID: "search"}
-
-
-@dataclass(frozen=True)
-class ListedCase:
-    """A case as a table row: the case and the currency its amounts are in."""
-
-    case: autocollect.Case
-    currency: str
 
 
 @dataclass(frozen=True)
@@ -164,13 +156,13 @@ def _list_context(
     upstream_error: UpstreamErrorInfo | None = None,
     notice: str = "",
 ) -> dict[str, Any]:
-    cases = _own_cases(request, page.cases) if page else ()
+    cases = page.cases if page else ()
     return {
         "form": form,
         # The parameters every generated link starts from: never a personal search term.
         "list_query": query.public,
         "list_url": query.public_url(request.path),
-        "rows": [ListedCase(case=case, currency=case_currency(case)) for case in cases],
+        "rows": cases,
         "pager": _pager(page, len(cases), form) if page else None,
         "active_filters": form.active_filters(),
         # {% querystring %} arguments: clearing keeps the page size, exporting drops paging.
@@ -181,16 +173,6 @@ def _list_context(
         "upstream_error": upstream_error,
         "notice": notice,
     }
-
-
-def _own_cases(
-    request: OrganizationRequest, cases: tuple[autocollect.Case, ...]
-) -> tuple[autocollect.Case, ...]:
-    """Cases that say they belong to another organisation are dropped (defence in depth)."""
-    kept = tuple(_own_cases_lazily(request, cases))
-    if len(kept) != len(cases):
-        logger.error("the upstream listed another organisation's cases; they were not shown")
-    return kept
 
 
 def _pager(page: autocollect.CasePage, shown: int, form: CaseFilterForm) -> Pager:
@@ -276,21 +258,9 @@ def case_export(request: OrganizationRequest) -> HttpResponse | StreamingHttpRes
     except autocollect.AutoCollectError as error:
         return upstream_error_response(request, error, target_id=RESULTS_ID)
     rows = cases if first is None else itertools.chain((first,), cases)
-    response = StreamingHttpResponse(
-        csv_lines(_own_cases_lazily(request, rows)), content_type="text/csv; charset=utf-8"
-    )
+    response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{export_filename()}"'
     return response
-
-
-def _own_cases_lazily(
-    request: OrganizationRequest, cases: Iterable[autocollect.Case]
-) -> Iterator[autocollect.Case]:
-    """Like _own_cases, one case at a time, so the export never holds a page in a list."""
-    own = str(request.organization.amili_id)
-    for case in cases:
-        if not case.organization_id or case.organization_id.lower() == own:
-            yield case
 
 
 def _plain_form_errors(form: CaseFilterForm) -> str:
@@ -337,7 +307,6 @@ DEBTOR_PARTIALS: Final[Mapping[str, str]] = {
 }
 
 MAX_CUSTOMER_NUMBER_LENGTH: Final = 100  # longer is no customer number: 404 without asking
-DEBTOR_CASE_LIMIT: Final = 500  # the debtor page lists at most this many cases
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -355,12 +324,10 @@ def case_detail(request: OrganizationRequest, case_number: int) -> HttpResponse:
     except autocollect.AutoCollectError as error:
         target = CASE_PAGE_ID if reveal_id is None else CASE_DEBTORS_ID
         return upstream_error_response(request, error, target_id=target)
-    _check_organization(request, case)
 
     context = {
         "page_url": links.case_url(case_number),
         "case": case,
-        "currency": case_currency(case),
         "invoice_totals": invoice_totals(case),
         "breakdown": build_breakdown(case),
         "can_reveal": request.membership.can_act,
@@ -389,36 +356,24 @@ def debtor_detail(request: OrganizationRequest, customer_number: str) -> HttpRes
         raise Http404("No such customer in this organisation")
     page_url = links.debtor_url(customer_number)  # the decoded request.path may not say it
     try:
-        found = autocollect.list_debtor_cases(
-            organization_id=request.organization.amili_id,
-            customer_number=customer_number,
-            limit=DEBTOR_CASE_LIMIT,
+        found = autocollect.get_debtor_cases(
+            organization_id=request.organization.amili_id, customer_number=customer_number
         )
+    except autocollect.NotFound:
+        raise Http404("No such customer in this organisation") from None
     except autocollect.AutoCollectError as error:
         target = DEBTOR_PAGE_ID if reveal_id is None else DEBTOR_DETAILS_ID
         return upstream_error_response(request, error, target_id=target, retry_url=page_url)
-    # Checked, not assumed: only cases where this customer really is a debtor count.
-    cases = tuple(
-        case
-        for case in found
-        if any(debtor.customer_number == customer_number for debtor in case.debtors)
-    )
-    if not cases:
-        raise Http404("No such customer in this organisation")
-    for case in cases:
-        _check_organization(request, case)
-    # Cases come newest first, so the details are the ones the upstream holds most recently.
-    debtor = next(d for d in cases[0].debtors if d.customer_number == customer_number)
+    debtor = found.debtor
 
     context = {
         "page_url": page_url,
         "customer_number": customer_number,
         "debtor": debtor,
         "position": 1,
-        "cases": cases,
-        "case_rows": [(case, case_currency(case)) for case in cases],
-        "totals": case_totals(cases),
-        "truncated": len(found) >= DEBTOR_CASE_LIMIT,
+        "cases": found.cases,
+        "totals": case_totals(found.cases),
+        "truncated": found.truncated,
         "can_reveal": request.membership.can_act,
         "revealed_debtor_id": "",
     }
@@ -474,10 +429,3 @@ def _revealed(
     return render_page(
         request, template, context, partials={cell_id: IDENTIFICATION_PARTIAL}, default=cell_id
     )
-
-
-def _check_organization(request: OrganizationRequest, case: autocollect.Case) -> None:
-    """A case that says it belongs to another organisation is not shown (defence in depth)."""
-    organization_id = case.organization_id.strip().lower()
-    if organization_id and organization_id != str(request.organization.amili_id).lower():
-        raise Http404("No such case in this organisation")

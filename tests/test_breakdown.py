@@ -13,7 +13,6 @@ from cases.breakdown import (
     Check,
     Figures,
     build_breakdown,
-    case_currency,
     case_totals,
     is_open,
 )
@@ -274,7 +273,6 @@ def test_case_currency_comes_from_claims_then_invoices_then_the_default() -> Non
         "SEK"
     )
     assert case_of([], [invoice("inv-1", "F-1", currency="")]).currency == "NOK"
-    assert case_currency(case_of([claim(currency="EUR")])) == "EUR"  # the older name
 
 
 def test_a_case_naming_no_currency_is_totalled_with_the_default_one() -> None:

@@ -5,7 +5,8 @@ from urllib.parse import unquote, urljoin
 import pytest
 from django.urls import Resolver404, resolve
 
-from cases.links import MAX_CASE_NUMBER, case_url, debtor_url
+from cases.autocollect import MAX_CASE_NUMBER
+from cases.links import case_url, debtor_url
 
 ODD_CUSTOMER_NUMBERS = [
     "K-1001",

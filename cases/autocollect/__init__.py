@@ -16,9 +16,6 @@ dataclasses, already checked and cleaned, and one small exception family; never 
 Import from here (`from cases import autocollect`), not from the modules: they may move.
 """
 
-import time
-from typing import Final
-
 from cases.autocollect.auth import token_cache_key
 from cases.autocollect.clock import Clock, SystemClock, use_clock
 from cases.autocollect.contract import (
@@ -54,7 +51,6 @@ from cases.autocollect.operations import (
     get_debtor_cases,
     iter_cases,
     list_cases,
-    list_debtor_cases,
     perform_case_action,
 )
 from cases.autocollect.transport import (
@@ -78,11 +74,6 @@ from cases.autocollect.types import (
     Invoice,
     SkipSummary,
 )
-
-# Left for tests that still patch them (tests/test_end_to_end.py, tests/browser/): the client no
-# longer reads either. Attempts come from settings.AUTOCOLLECT_MAX_ATTEMPTS, sleeps from the clock.
-MAX_ATTEMPTS: Final = 3
-_sleep = time.sleep
 
 __all__ = [
     "ACCOUNT_TYPES",
@@ -130,7 +121,6 @@ __all__ = [
     "http_client",
     "iter_cases",
     "list_cases",
-    "list_debtor_cases",
     "perform_case_action",
     "reset_http_client",
     "token_cache_key",

@@ -143,19 +143,6 @@ def get_debtor_cases(
     )
 
 
-def list_debtor_cases(
-    *, organization_id: str | uuid.UUID, customer_number: str, limit: int = DEBTOR_CASE_LIMIT
-) -> tuple[Case, ...]:
-    """The cases of get_debtor_cases alone; () for a customer with none."""
-    try:
-        found = get_debtor_cases(
-            organization_id=organization_id, customer_number=customer_number, limit=limit
-        )
-    except NotFound:
-        return ()
-    return found.cases
-
-
 def perform_case_action(
     *,
     organization_id: str | uuid.UUID,

@@ -26,7 +26,6 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from pytest_django.live_server_helper import LiveServer
 
-from cases import autocollect
 from cases.export import HEADER
 from dashboard.models import Membership, Organization, Role
 from sandbox.models import Case as SandboxCase
@@ -98,17 +97,6 @@ def sign_in(page: Page, live_server: LiveServer, username: str) -> None:
     page.context.add_cookies(
         [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
     )
-
-
-@pytest.fixture
-def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The client repeats a 503 after Retry-After; the live server shares this process, so the
-    waits can be skipped (the attempts still happen)."""
-    monkeypatch.setattr(autocollect, "_sleep", _no_wait)
-
-
-def _no_wait(seconds: float) -> None:
-    """Instead of sleeping between attempts."""
 
 
 def sandbox_cases(organization_id: uuid.UUID = ORG_ID, **lookups: Any) -> list[SandboxCase]:
@@ -615,7 +603,7 @@ def test_switching_to_norwegian_translates_the_dashboards_own_labels(
 
 
 def test_an_upstream_failure_shows_in_place_with_a_retry_and_the_filters_stay_usable(
-    agent_page: Page, live_server: LiveServer, no_backoff: None
+    agent_page: Page, live_server: LiveServer
 ) -> None:
     page = agent_page
     SandboxOrganization.objects.filter(pk=ORG_ID).update(fault=Fault.UNAVAILABLE)
