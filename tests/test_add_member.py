@@ -102,3 +102,20 @@ def test_invalid_role_or_uuid_is_refused(overrides: dict[str, str], message: str
     with pytest.raises(CommandError, match=message):
         add_member(*base_args(**overrides), "--password", "s3cret-pass")
     assert not Organization.objects.exists()
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.django_db
+def test_end_of_input_at_the_password_prompt_fails_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
+    def end_of_input(prompt: str) -> str:
+        raise EOFError
+
+    monkeypatch.setattr("sys.stdin", _Terminal(""))
+    monkeypatch.setattr("getpass.getpass", end_of_input)
+    with pytest.raises(CommandError, match="No password was typed"):
+        add_member(*base_args())
+    assert not User.objects.exists()

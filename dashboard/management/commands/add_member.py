@@ -92,7 +92,11 @@ def _prompt_for_password() -> str:
             "No --password given and no terminal to ask on. Pass --password-stdin "
             "and pipe the password in."
         )
-    password = getpass.getpass("Password: ")
-    if not password or password != getpass.getpass("Password (again): "):
+    try:
+        password = getpass.getpass("Password: ")
+        repeated = getpass.getpass("Password (again): ") if password else ""
+    except EOFError:  # Ctrl-D at the prompt
+        raise CommandError("No password was typed; nothing was changed.") from None
+    if not password or password != repeated:
         raise CommandError("The passwords were empty or did not match.")
     return password
