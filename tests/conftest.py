@@ -1,5 +1,6 @@
 """Fixtures shared by the whole suite."""
 
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -9,12 +10,11 @@ from django.test import Client
 from pytest_django.fixtures import Settings
 
 from cases import autocollect
-from dashboard.models import Membership, Organization, Role
-
-pytest_plugins = ["tests.upstream"]
-
-ORG_A_ID = "1f0c6a52-5c7e-4b55-9d0a-0000000000a1"
-ORG_B_ID = "1f0c6a52-5c7e-4b55-9d0a-0000000000b2"
+from dashboard.models import Organization, Role
+from sandbox.models import SandboxOrganization
+from tests.support.people import ORG_A_ID, ORG_B_ID, make_member
+from tests.support.sandbox_data import sandbox_organization
+from tests.support.transport import RecordingTransport, in_process_sandbox
 
 
 @pytest.fixture(autouse=True)
@@ -44,6 +44,17 @@ def _empty_cache() -> Iterator[None]:
 
 
 @pytest.fixture
+def client_log(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """caplog at the AutoCollect client's own logger, from DEBUG up ("cases" does not propagate
+    to the root logger)."""
+    log = logging.getLogger("cases.autocollect")
+    log.addHandler(caplog.handler)
+    caplog.set_level(logging.DEBUG, logger="cases.autocollect")
+    yield caplog
+    log.removeHandler(caplog.handler)
+
+
+@pytest.fixture
 def org_a(db: None) -> Organization:
     return Organization.objects.create(name="Bergen Boliger AS", amili_id=ORG_A_ID)
 
@@ -51,12 +62,6 @@ def org_a(db: None) -> Organization:
 @pytest.fixture
 def org_b(db: None) -> Organization:
     return Organization.objects.create(name="Tromsø Kraft AS", amili_id=ORG_B_ID)
-
-
-def make_member(organization: Organization, role: str, username: str | None = None) -> User:
-    user = User.objects.create_user(username or f"{role}-{organization.pk}", password="pw-12345!")
-    Membership.objects.create(user=user, organization=organization, role=role)
-    return user
 
 
 @pytest.fixture
@@ -79,3 +84,35 @@ def client_a(client: Client, agent_a: User) -> Client:
     """A browser session logged in as an agent of organisation A."""
     client.force_login(agent_a)
     return client
+
+
+@pytest.fixture
+def client_a_in_english(agent_a: User) -> Client:
+    """An agent of organisation A whose browser asks for English (for tests of English texts)."""
+    client = Client(headers={"Accept-Language": "en"})
+    client.force_login(agent_a)
+    return client
+
+
+# --- The in-process sandbox ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def sandbox_upstream(db: None) -> Iterator[RecordingTransport]:
+    """The client talks to the in-process sandbox; the fixture's value records every request.
+
+    Every upstream call goes through a WSGI transport into this very Django process, so views,
+    client and sandbox run together inside the test's transaction: fast, and no server.
+    """
+    recorder = RecordingTransport(in_process_sandbox())
+    autocollect.use_transport(recorder)
+    try:
+        yield recorder
+    finally:
+        autocollect.use_transport(None)
+
+
+@pytest.fixture
+def sandbox_a(org_a: Organization, sandbox_upstream: RecordingTransport) -> SandboxOrganization:
+    """Organisation A in the in-process sandbox, with no cases yet; the client talks to it."""
+    return sandbox_organization(org_a)

@@ -1,7 +1,6 @@
 """The client's operations: parameters, errors, walks, actions, and the organisation boundary."""
 
 import json
-import logging
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
@@ -31,11 +30,11 @@ from tests.support.autocollect import (
     OTHER_ORG,
     answer,
     case_json,
-    fake_upstream,
     list_one_page,
     numbered_pages,
     page_json,
     raw,
+    router_at_test_host,
     upstream_settings,
 )
 
@@ -47,24 +46,15 @@ def _fake_upstream_settings() -> Iterator[None]:
 
 
 @pytest.fixture
-def upstream() -> Iterator[respx.MockRouter]:
-    yield from fake_upstream()
-
-
-@pytest.fixture
-def client_log(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
-    log = logging.getLogger("cases.autocollect")
-    log.addHandler(caplog.handler)
-    caplog.set_level(logging.DEBUG, logger="cases.autocollect")
-    yield caplog
-    log.removeHandler(caplog.handler)
+def fake_upstream() -> Iterator[respx.MockRouter]:
+    yield from router_at_test_host()
 
 
 # --- Parameters ----------------------------------------------------------------------------
 
 
-def test_every_filter_is_sent_as_its_parameter(upstream: respx.MockRouter) -> None:
-    cases = upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
+def test_every_filter_is_sent_as_its_parameter(fake_upstream: respx.MockRouter) -> None:
+    cases = fake_upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
 
     autocollect.list_cases(
         organization_id=ORG,
@@ -96,8 +86,8 @@ def test_every_filter_is_sent_as_its_parameter(upstream: respx.MockRouter) -> No
     }
 
 
-def test_empty_filters_are_not_sent(upstream: respx.MockRouter) -> None:
-    cases = upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
+def test_empty_filters_are_not_sent(fake_upstream: respx.MockRouter) -> None:
+    cases = fake_upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
 
     autocollect.list_cases(organization_id=ORG, filters=CaseFilters(), page_token="")
 
@@ -117,8 +107,8 @@ def test_an_organisation_that_is_no_uuid_is_refused_before_sending() -> None:
 # --- get_case ------------------------------------------------------------------------------
 
 
-def test_get_case_asks_for_one_case_by_number(upstream: respx.MockRouter) -> None:
-    cases = upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
+def test_get_case_asks_for_one_case_by_number(fake_upstream: respx.MockRouter) -> None:
+    cases = fake_upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
 
     case = autocollect.get_case(organization_id=ORG, case_number=100234)
 
@@ -126,15 +116,17 @@ def test_get_case_asks_for_one_case_by_number(upstream: respx.MockRouter) -> Non
     assert dict(cases.calls.last.request.url.params) == {"CaseNumber": "100234", "PageSize": "1"}
 
 
-def test_get_case_of_an_unknown_number_is_not_found(upstream: respx.MockRouter) -> None:
-    upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json([])))
+def test_get_case_of_an_unknown_number_is_not_found(fake_upstream: respx.MockRouter) -> None:
+    fake_upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json([])))
 
     with pytest.raises(NotFound):
         autocollect.get_case(organization_id=ORG, case_number=5)
 
 
-def test_get_case_never_returns_another_number(upstream: respx.MockRouter) -> None:
-    upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json([case_json(caseNumber=9)])))
+def test_get_case_never_returns_another_number(fake_upstream: respx.MockRouter) -> None:
+    fake_upstream.get(CASES_PATH).mock(
+        side_effect=answer(200, page_json([case_json(caseNumber=9)]))
+    )
 
     with pytest.raises(NotFound):
         autocollect.get_case(organization_id=ORG, case_number=5)
@@ -142,9 +134,9 @@ def test_get_case_never_returns_another_number(upstream: respx.MockRouter) -> No
 
 @pytest.mark.parametrize("number", [0, -1, 2**62 + 1, 2**63, 9223372036854775808, 10**30])
 def test_get_case_of_a_number_the_upstream_cannot_hold_is_not_found_unasked(
-    upstream: respx.MockRouter, number: int
+    fake_upstream: respx.MockRouter, number: int
 ) -> None:
-    cases = upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
+    cases = fake_upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
 
     with pytest.raises(NotFound):
         autocollect.get_case(organization_id=ORG, case_number=number)
@@ -161,10 +153,10 @@ def test_get_case_of_a_number_the_upstream_cannot_hold_is_not_found_unasked(
     ids=["another", "empty", "null", "blank", "garbage", "suffixed"],
 )
 def test_a_case_that_does_not_name_the_organisation_is_not_listed(
-    upstream: respx.MockRouter, client_log: pytest.LogCaptureFixture, organization_id: object
+    fake_upstream: respx.MockRouter, client_log: pytest.LogCaptureFixture, organization_id: object
 ) -> None:
     foreign = case_json(caseId="foreign", caseNumber=7, organizationId=organization_id)
-    upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json([case_json(), foreign])))
+    fake_upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json([case_json(), foreign])))
 
     page = list_one_page()
 
@@ -180,17 +172,17 @@ def test_a_case_that_does_not_name_the_organisation_is_not_listed(
     "spelling", [ORG.upper(), f"  {ORG} ", "{" + ORG + "}", ORG.replace("-", "")]
 )
 def test_the_organisation_is_recognised_however_the_uuid_is_spelled(
-    upstream: respx.MockRouter, spelling: str
+    fake_upstream: respx.MockRouter, spelling: str
 ) -> None:
-    upstream.get(CASES_PATH).mock(
+    fake_upstream.get(CASES_PATH).mock(
         side_effect=answer(200, page_json([case_json(organizationId=spelling)]))
     )
 
     assert [case.organization_id for case in list_one_page().cases] == [ORG]
 
 
-def test_get_case_of_another_organisation_is_not_found(upstream: respx.MockRouter) -> None:
-    upstream.get(CASES_PATH).mock(
+def test_get_case_of_another_organisation_is_not_found(fake_upstream: respx.MockRouter) -> None:
+    fake_upstream.get(CASES_PATH).mock(
         side_effect=answer(200, page_json([case_json(organizationId=OTHER_ORG)]))
     )
 
@@ -198,22 +190,24 @@ def test_get_case_of_another_organisation_is_not_found(upstream: respx.MockRoute
         autocollect.get_case(organization_id=ORG, case_number=100234)
 
 
-def test_get_case_without_an_organisation_is_not_found(upstream: respx.MockRouter) -> None:
+def test_get_case_without_an_organisation_is_not_found(fake_upstream: respx.MockRouter) -> None:
     case = case_json()
     del case["organizationId"]
-    upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json([case])))
+    fake_upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json([case])))
 
     with pytest.raises(NotFound):
         autocollect.get_case(organization_id=ORG, case_number=100234)
 
 
-def test_a_walk_drops_other_organisations_cases_and_goes_on(upstream: respx.MockRouter) -> None:
+def test_a_walk_drops_other_organisations_cases_and_goes_on(
+    fake_upstream: respx.MockRouter,
+) -> None:
     pages = {
         None: page_json([case_json(caseId="a", caseNumber=1)], next_token="p1"),
         "p1": page_json([case_json(caseId="b", caseNumber=2, organizationId=OTHER_ORG)], "p2"),
         "p2": page_json([case_json(caseId="c", caseNumber=3)]),
     }
-    upstream.get(CASES_PATH).mock(
+    fake_upstream.get(CASES_PATH).mock(
         side_effect=lambda request: httpx.Response(
             200, json=pages[request.url.params.get("PageToken")]
         )
@@ -227,8 +221,10 @@ def test_a_walk_drops_other_organisations_cases_and_goes_on(upstream: respx.Mock
 # --- Walks ---------------------------------------------------------------------------------
 
 
-def test_iter_cases_fetches_pages_only_as_they_are_consumed(upstream: respx.MockRouter) -> None:
-    cases = upstream.get(CASES_PATH).mock(side_effect=numbered_pages(pages=3, per_page=2))
+def test_iter_cases_fetches_pages_only_as_they_are_consumed(
+    fake_upstream: respx.MockRouter,
+) -> None:
+    cases = fake_upstream.get(CASES_PATH).mock(side_effect=numbered_pages(pages=3, per_page=2))
 
     walk = autocollect.iter_cases(organization_id=ORG, filters=CaseFilters(status="OPEN"))
     assert cases.call_count == 0
@@ -240,18 +236,18 @@ def test_iter_cases_fetches_pages_only_as_they_are_consumed(upstream: respx.Mock
     assert all(c.request.url.params["Status"] == "OPEN" for c in cases.calls)
 
 
-def test_iter_cases_refuses_a_page_token_loop(upstream: respx.MockRouter) -> None:
-    upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json(next_token="same")))
+def test_iter_cases_refuses_a_page_token_loop(fake_upstream: respx.MockRouter) -> None:
+    fake_upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json(next_token="same")))
 
     with pytest.raises(UpstreamUnavailable, match="malformed"):
         list(autocollect.iter_cases(organization_id=ORG, filters=CaseFilters()))
 
 
 def test_an_upstream_with_ever_new_page_tokens_ends_at_the_page_limit(
-    upstream: respx.MockRouter, settings: Settings
+    fake_upstream: respx.MockRouter, settings: Settings
 ) -> None:
     settings.AUTOCOLLECT_MAX_PAGES = 7
-    cases = upstream.get(CASES_PATH).mock(side_effect=numbered_pages(pages=10**9, per_page=2))
+    cases = fake_upstream.get(CASES_PATH).mock(side_effect=numbered_pages(pages=10**9, per_page=2))
 
     walked: list[int] = []
     with pytest.raises(TooManyPages) as raised:
@@ -266,10 +262,10 @@ def test_an_upstream_with_ever_new_page_tokens_ends_at_the_page_limit(
 
 
 def test_a_walk_of_exactly_the_page_limit_ends_cleanly(
-    upstream: respx.MockRouter, settings: Settings
+    fake_upstream: respx.MockRouter, settings: Settings
 ) -> None:
     settings.AUTOCOLLECT_MAX_PAGES = 3
-    upstream.get(CASES_PATH).mock(side_effect=numbered_pages(pages=3, per_page=2))
+    fake_upstream.get(CASES_PATH).mock(side_effect=numbered_pages(pages=3, per_page=2))
 
     walked = autocollect.iter_cases(organization_id=ORG, filters=CaseFilters())
 
@@ -277,7 +273,7 @@ def test_a_walk_of_exactly_the_page_limit_ends_cleanly(
 
 
 def test_each_page_of_a_walk_has_its_own_deadline(
-    upstream: respx.MockRouter, settings: Settings
+    fake_upstream: respx.MockRouter, settings: Settings
 ) -> None:
     from tests.support.autocollect import installed_clock
 
@@ -290,7 +286,7 @@ def test_each_page_of_a_walk_has_its_own_deadline(
         clock.advance(6)
         return respond(request)
 
-    upstream.get(CASES_PATH).mock(side_effect=six_seconds_a_page)
+    fake_upstream.get(CASES_PATH).mock(side_effect=six_seconds_a_page)
     try:
         walked = list(autocollect.iter_cases(organization_id=ORG, filters=CaseFilters()))
     finally:
@@ -315,9 +311,9 @@ def debtor_json(customer_number: str, name: str = "Kari Nordmann") -> dict[str, 
 
 
 def test_get_debtor_cases_keeps_the_cases_where_the_customer_is_a_debtor(
-    upstream: respx.MockRouter,
+    fake_upstream: respx.MockRouter,
 ) -> None:
-    upstream.get(CASES_PATH).mock(
+    fake_upstream.get(CASES_PATH).mock(
         side_effect=answer(
             200,
             page_json(
@@ -340,9 +336,9 @@ def test_get_debtor_cases_keeps_the_cases_where_the_customer_is_a_debtor(
 
 
 def test_get_debtor_cases_of_a_customer_on_no_case_is_not_found(
-    upstream: respx.MockRouter,
+    fake_upstream: respx.MockRouter,
 ) -> None:
-    upstream.get(CASES_PATH).mock(
+    fake_upstream.get(CASES_PATH).mock(
         side_effect=answer(200, page_json([case_json(debtors=[debtor_json("C-10")])]))
     )
 
@@ -350,8 +346,10 @@ def test_get_debtor_cases_of_a_customer_on_no_case_is_not_found(
         autocollect.get_debtor_cases(organization_id=ORG, customer_number="C-1")
 
 
-def test_get_debtor_cases_ignores_another_organisations_case(upstream: respx.MockRouter) -> None:
-    upstream.get(CASES_PATH).mock(
+def test_get_debtor_cases_ignores_another_organisations_case(
+    fake_upstream: respx.MockRouter,
+) -> None:
+    fake_upstream.get(CASES_PATH).mock(
         side_effect=answer(
             200,
             page_json(
@@ -373,9 +371,9 @@ def test_get_debtor_cases_ignores_another_organisations_case(upstream: respx.Moc
     assert found.debtor.display_name == "Kari Nordmann"
 
 
-def test_a_customer_number_with_a_newline_is_data(upstream: respx.MockRouter) -> None:
+def test_a_customer_number_with_a_newline_is_data(fake_upstream: respx.MockRouter) -> None:
     odd = "C-1\nC-2"
-    cases = upstream.get(CASES_PATH).mock(
+    cases = fake_upstream.get(CASES_PATH).mock(
         side_effect=answer(200, page_json([case_json(debtors=[debtor_json(odd)])]))
     )
 
@@ -385,8 +383,8 @@ def test_a_customer_number_with_a_newline_is_data(upstream: respx.MockRouter) ->
     assert cases.calls.last.request.url.params["CustomerNumber"] == odd
 
 
-def test_the_debtor_read_walks_pages_of_a_hundred(upstream: respx.MockRouter) -> None:
-    cases = upstream.get(CASES_PATH).mock(side_effect=numbered_pages(pages=3, per_page=4))
+def test_the_debtor_read_walks_pages_of_a_hundred(fake_upstream: respx.MockRouter) -> None:
+    cases = fake_upstream.get(CASES_PATH).mock(side_effect=numbered_pages(pages=3, per_page=4))
 
     found = autocollect.get_debtor_cases(organization_id=ORG, customer_number="CUST-42")
 
@@ -397,8 +395,8 @@ def test_the_debtor_read_walks_pages_of_a_hundred(upstream: respx.MockRouter) ->
     assert params[2] == {"CustomerNumber": "CUST-42", "PageToken": "p2", "PageSize": "100"}
 
 
-def test_the_debtor_read_stops_at_the_limit_and_says_so(upstream: respx.MockRouter) -> None:
-    cases = upstream.get(CASES_PATH).mock(side_effect=numbered_pages(pages=5, per_page=4))
+def test_the_debtor_read_stops_at_the_limit_and_says_so(fake_upstream: respx.MockRouter) -> None:
+    cases = fake_upstream.get(CASES_PATH).mock(side_effect=numbered_pages(pages=5, per_page=4))
 
     found = autocollect.get_debtor_cases(organization_id=ORG, customer_number="CUST-42", limit=8)
 
@@ -423,8 +421,8 @@ def problem(status: int, errors: dict[str, list[str]]) -> httpx.Response:
 
 
 @pytest.mark.parametrize("field", ["PageToken", "pageToken", "PAGETOKEN", "$.pageToken"])
-def test_a_refused_page_token_is_recognised(upstream: respx.MockRouter, field: str) -> None:
-    upstream.get(CASES_PATH).mock(
+def test_a_refused_page_token_is_recognised(fake_upstream: respx.MockRouter, field: str) -> None:
+    fake_upstream.get(CASES_PATH).mock(
         return_value=problem(400, {field: ["The page token does not match the filters."]})
     )
 
@@ -435,10 +433,10 @@ def test_a_refused_page_token_is_recognised(upstream: respx.MockRouter, field: s
 
 
 def test_a_400_naming_page_token_when_none_was_sent_is_a_plain_rejection(
-    upstream: respx.MockRouter,
+    fake_upstream: respx.MockRouter,
 ) -> None:
     """Else the list would restart at its first page, be refused again, and restart for ever."""
-    upstream.get(CASES_PATH).mock(return_value=problem(400, {"PageToken": ["Required."]}))
+    fake_upstream.get(CASES_PATH).mock(return_value=problem(400, {"PageToken": ["Required."]}))
 
     with pytest.raises(Rejected) as raised:
         list_one_page()
@@ -446,8 +444,10 @@ def test_a_400_naming_page_token_when_none_was_sent_is_a_plain_rejection(
     assert not isinstance(raised.value, InvalidPageToken)
 
 
-def test_another_400_is_rejected_with_its_errors(upstream: respx.MockRouter) -> None:
-    upstream.get(CASES_PATH).mock(return_value=problem(400, {"Status": ["Unknown status NOPE."]}))
+def test_another_400_is_rejected_with_its_errors(fake_upstream: respx.MockRouter) -> None:
+    fake_upstream.get(CASES_PATH).mock(
+        return_value=problem(400, {"Status": ["Unknown status NOPE."]})
+    )
 
     with pytest.raises(Rejected) as raised:
         autocollect.list_cases(organization_id=ORG, filters=CaseFilters(status="NOPE"))
@@ -458,8 +458,8 @@ def test_another_400_is_rejected_with_its_errors(upstream: respx.MockRouter) -> 
     assert raised.value.problem.errors["Status"] == ("Unknown status NOPE.",)
 
 
-def test_a_problem_without_a_json_body_still_has_a_status(upstream: respx.MockRouter) -> None:
-    upstream.get(CASES_PATH).mock(return_value=raw(423, b"Locked", "text/plain"))
+def test_a_problem_without_a_json_body_still_has_a_status(fake_upstream: respx.MockRouter) -> None:
+    fake_upstream.get(CASES_PATH).mock(return_value=raw(423, b"Locked", "text/plain"))
 
     with pytest.raises(Rejected) as raised:
         list_one_page()
@@ -469,15 +469,15 @@ def test_a_problem_without_a_json_body_still_has_a_status(upstream: respx.MockRo
     assert raised.value.problem.errors == {}
 
 
-def test_a_403_is_access_denied(upstream: respx.MockRouter) -> None:
-    upstream.get(CASES_PATH).mock(side_effect=answer(403, {"title": "Forbidden"}))
+def test_a_403_is_access_denied(fake_upstream: respx.MockRouter) -> None:
+    fake_upstream.get(CASES_PATH).mock(side_effect=answer(403, {"title": "Forbidden"}))
 
     with pytest.raises(AccessDenied):
         list_one_page()
 
 
-def test_a_404_is_not_found(upstream: respx.MockRouter) -> None:
-    upstream.get(f"/collection/v1/orgs/{ORG}/batches/{BATCH_ID}").mock(side_effect=answer(404))
+def test_a_404_is_not_found(fake_upstream: respx.MockRouter) -> None:
+    fake_upstream.get(f"/collection/v1/orgs/{ORG}/batches/{BATCH_ID}").mock(side_effect=answer(404))
 
     with pytest.raises(NotFound):
         autocollect.get_batch(organization_id=ORG, batch_id=BATCH_ID)
@@ -501,8 +501,10 @@ def pause(reason: str = "") -> autocollect.ActionReceipt:
     )
 
 
-def test_an_action_posts_its_reason_with_an_idempotency_key(upstream: respx.MockRouter) -> None:
-    action = upstream.post(ACTION_PATH).mock(side_effect=answer(202, RECEIPT))
+def test_an_action_posts_its_reason_with_an_idempotency_key(
+    fake_upstream: respx.MockRouter,
+) -> None:
+    action = fake_upstream.post(ACTION_PATH).mock(side_effect=answer(202, RECEIPT))
 
     receipt = pause(reason="Betalingsavtale")
 
@@ -524,9 +526,11 @@ def test_an_action_posts_its_reason_with_an_idempotency_key(upstream: respx.Mock
     ],
 )
 def test_each_action_has_its_own_path(
-    upstream: respx.MockRouter, action: CaseAction, path: str
+    fake_upstream: respx.MockRouter, action: CaseAction, path: str
 ) -> None:
-    route = upstream.post(f"{CASES_PATH}/{CASE_ID}/{path}").mock(side_effect=answer(202, RECEIPT))
+    route = fake_upstream.post(f"{CASES_PATH}/{CASE_ID}/{path}").mock(
+        side_effect=answer(202, RECEIPT)
+    )
 
     autocollect.perform_case_action(
         organization_id=ORG, case_id=CASE_ID, action=action, idempotency_key="k"
@@ -535,8 +539,8 @@ def test_each_action_has_its_own_path(
     assert route.call_count == 1
 
 
-def test_a_case_id_stays_one_path_segment(upstream: respx.MockRouter) -> None:
-    route = upstream.post(url__regex=r".*/cases/[^/]+/pause$").mock(
+def test_a_case_id_stays_one_path_segment(fake_upstream: respx.MockRouter) -> None:
+    route = fake_upstream.post(url__regex=r".*/cases/[^/]+/pause$").mock(
         side_effect=answer(202, RECEIPT)
     )
 
@@ -547,8 +551,10 @@ def test_a_case_id_stays_one_path_segment(upstream: respx.MockRouter) -> None:
     assert route.calls.last.request.url.raw_path.endswith(b"/cases/..%2F..%2Fx/pause")
 
 
-def test_a_post_is_not_repeated_after_it_was_sent(upstream: respx.MockRouter) -> None:
-    action = upstream.post(ACTION_PATH).mock(side_effect=answer(503, None, **{"Retry-After": "1"}))
+def test_a_post_is_not_repeated_after_it_was_sent(fake_upstream: respx.MockRouter) -> None:
+    action = fake_upstream.post(ACTION_PATH).mock(
+        side_effect=answer(503, headers={"Retry-After": "1"})
+    )
 
     with pytest.raises(UpstreamUnavailable):
         pause()
@@ -556,8 +562,8 @@ def test_a_post_is_not_repeated_after_it_was_sent(upstream: respx.MockRouter) ->
     assert action.call_count == 1
 
 
-def test_a_post_that_timed_out_reading_is_not_repeated(upstream: respx.MockRouter) -> None:
-    action = upstream.post(ACTION_PATH).mock(side_effect=httpx.ReadTimeout("slow"))
+def test_a_post_that_timed_out_reading_is_not_repeated(fake_upstream: respx.MockRouter) -> None:
+    action = fake_upstream.post(ACTION_PATH).mock(side_effect=httpx.ReadTimeout("slow"))
 
     with pytest.raises(UpstreamTimeout):
         pause()
@@ -566,9 +572,9 @@ def test_a_post_that_timed_out_reading_is_not_repeated(upstream: respx.MockRoute
 
 
 def test_a_post_that_never_connected_is_repeated_with_the_same_key(
-    upstream: respx.MockRouter,
+    fake_upstream: respx.MockRouter,
 ) -> None:
-    action = upstream.post(ACTION_PATH).mock(
+    action = fake_upstream.post(ACTION_PATH).mock(
         side_effect=[httpx.ConnectError("refused"), httpx.Response(202, json=RECEIPT)]
     )
 
@@ -577,9 +583,9 @@ def test_a_post_that_never_connected_is_repeated_with_the_same_key(
 
 
 def test_a_refused_transition_is_rejected_with_the_upstreams_reason(
-    upstream: respx.MockRouter,
+    fake_upstream: respx.MockRouter,
 ) -> None:
-    upstream.post(ACTION_PATH).mock(
+    fake_upstream.post(ACTION_PATH).mock(
         return_value=raw(
             409,
             json.dumps(
@@ -604,15 +610,15 @@ def test_a_refused_transition_is_rejected_with_the_upstreams_reason(
     assert not isinstance(raised.value, InvalidPageToken)
 
 
-def test_a_malformed_action_receipt_is_unavailable(upstream: respx.MockRouter) -> None:
-    upstream.post(ACTION_PATH).mock(side_effect=answer(202, {"summary": {}, "data": None}))
+def test_a_malformed_action_receipt_is_unavailable(fake_upstream: respx.MockRouter) -> None:
+    fake_upstream.post(ACTION_PATH).mock(side_effect=answer(202, {"summary": {}, "data": None}))
 
     with pytest.raises(UpstreamUnavailable, match="malformed"):
         pause()
 
 
-def test_get_batch_parses_its_outcome(upstream: respx.MockRouter) -> None:
-    upstream.get(f"/collection/v1/orgs/{ORG}/batches/{BATCH_ID}").mock(
+def test_get_batch_parses_its_outcome(fake_upstream: respx.MockRouter) -> None:
+    fake_upstream.get(f"/collection/v1/orgs/{ORG}/batches/{BATCH_ID}").mock(
         side_effect=answer(
             200,
             {

@@ -16,11 +16,11 @@ from tests.support.autocollect import (
     CASE_ID,
     CASES_PATH,
     case_json,
-    fake_upstream,
     list_one_page,
     list_with,
     page_json,
     raw,
+    router_at_test_host,
     upstream_settings,
 )
 
@@ -32,8 +32,8 @@ def _fake_upstream_settings() -> Iterator[None]:
 
 
 @pytest.fixture
-def upstream() -> Iterator[respx.MockRouter]:
-    yield from fake_upstream()
+def fake_upstream() -> Iterator[respx.MockRouter]:
+    yield from router_at_test_host()
 
 
 def one_case(**overrides: object) -> autocollect.Case:
@@ -64,14 +64,14 @@ def test_a_case_is_parsed_into_typed_fields() -> None:
     assert page.cursor.previous_page_token is None
 
 
-def test_amounts_are_exact_decimals(upstream: respx.MockRouter) -> None:
+def test_amounts_are_exact_decimals(fake_upstream: respx.MockRouter) -> None:
     # Written as JSON text: a Python float here would lose the digits before the client saw them.
     content = (
         '{"data": [{"caseId": "c", "caseNumber": 1, "organizationId":'
         ' "7bc05553-4b68-44e8-b7bc-37be63c6d9e9", "remainingAmount": 0.1,'
         ' "remainingPrincipal": 0.2, "invoices": [{"originalAmount": 123456789012345.6789}]}]}'
     )
-    upstream.get(CASES_PATH).mock(return_value=raw(200, content.encode()))
+    fake_upstream.get(CASES_PATH).mock(return_value=raw(200, content.encode()))
 
     parsed = list_one_page().cases[0]
 
@@ -272,20 +272,22 @@ def test_a_customer_number_with_a_newline_is_kept_as_it_came() -> None:
 @pytest.mark.parametrize(
     "amount", ["1E+1000", "-1E+1000", "1000000000000000", "-1e15", "Infinity", "NaN", "1E+15"]
 )
-def test_an_absurd_amount_is_a_malformed_answer(upstream: respx.MockRouter, amount: str) -> None:
+def test_an_absurd_amount_is_a_malformed_answer(
+    fake_upstream: respx.MockRouter, amount: str
+) -> None:
     content = (
         '{"data": [{"caseId": "c", "caseNumber": 1, "remainingAmount": ' + f'"{amount}"' + "}]}"
     )
-    upstream.get(CASES_PATH).mock(return_value=raw(200, content.encode()))
+    fake_upstream.get(CASES_PATH).mock(return_value=raw(200, content.encode()))
 
     with pytest.raises(autocollect.UpstreamUnavailable, match="remainingAmount"):
         list_one_page()
 
 
 def test_an_absurd_amount_written_as_a_json_number_is_malformed(
-    upstream: respx.MockRouter,
+    fake_upstream: respx.MockRouter,
 ) -> None:
-    upstream.get(CASES_PATH).mock(
+    fake_upstream.get(CASES_PATH).mock(
         return_value=raw(
             200, b'{"data": [{"caseId": "c", "caseNumber": 1, "remainingAmount": 1E+1000}]}'
         )
@@ -329,9 +331,9 @@ def test_the_largest_sane_amount_is_kept() -> None:
     ],
 )
 def test_malformed_answers_are_unavailable_not_crashes(
-    upstream: respx.MockRouter, content: bytes
+    fake_upstream: respx.MockRouter, content: bytes
 ) -> None:
-    upstream.get(CASES_PATH).mock(return_value=raw(200, content))
+    fake_upstream.get(CASES_PATH).mock(return_value=raw(200, content))
 
     with pytest.raises(autocollect.UpstreamUnavailable, match="malformed"):
         list_one_page()

@@ -17,10 +17,10 @@ from tests.support.autocollect import (
     CLIENT_SECRET,
     FakeClock,
     answer,
-    fake_upstream,
     installed_clock,
     list_one_page,
     page_json,
+    router_at_test_host,
     token_issuer,
     upstream_settings,
 )
@@ -38,26 +38,28 @@ def clock() -> Iterator[FakeClock]:
 
 
 @pytest.fixture
-def upstream() -> Iterator[respx.MockRouter]:
-    yield from fake_upstream()
+def fake_upstream() -> Iterator[respx.MockRouter]:
+    yield from router_at_test_host()
 
 
-def test_two_calls_fetch_one_token(upstream: respx.MockRouter) -> None:
-    cases = upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
+def test_two_calls_fetch_one_token(fake_upstream: respx.MockRouter) -> None:
+    cases = fake_upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
 
     list_one_page()
     list_one_page()
 
-    assert upstream.routes["token"].call_count == 1
+    assert fake_upstream.routes["token"].call_count == 1
     assert [call.request.headers["Authorization"] for call in cases.calls] == ["Bearer token-1"] * 2
 
 
-def test_token_request_sends_client_credentials_form_encoded(upstream: respx.MockRouter) -> None:
-    upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
+def test_token_request_sends_client_credentials_form_encoded(
+    fake_upstream: respx.MockRouter,
+) -> None:
+    fake_upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
 
     list_one_page()
 
-    request = upstream.routes["token"].calls.last.request
+    request = fake_upstream.routes["token"].calls.last.request
     assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
     form = dict(httpx.QueryParams(request.content.decode()))
     assert form == {
@@ -68,9 +70,9 @@ def test_token_request_sends_client_credentials_form_encoded(upstream: respx.Moc
 
 
 def test_token_lives_in_the_shared_cache_keyed_without_the_secret(
-    upstream: respx.MockRouter,
+    fake_upstream: respx.MockRouter,
 ) -> None:
-    upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
+    fake_upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
     list_one_page()
 
     key = autocollect.token_cache_key()
@@ -80,33 +82,33 @@ def test_token_lives_in_the_shared_cache_keyed_without_the_secret(
     # Another process (a fresh client that holds no token, same cache) reuses it...
     autocollect.reset_http_client()
     list_one_page()
-    assert upstream.routes["token"].call_count == 1
+    assert fake_upstream.routes["token"].call_count == 1
 
     # ...and with neither the process's copy nor the cache entry, a token is fetched again.
     autocollect.reset_http_client()
     cache.clear()
     list_one_page()
-    assert upstream.routes["token"].call_count == 2
+    assert fake_upstream.routes["token"].call_count == 2
 
 
 def test_the_process_keeps_the_token_so_most_calls_skip_the_cache(
-    upstream: respx.MockRouter,
+    fake_upstream: respx.MockRouter,
 ) -> None:
-    upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
+    fake_upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
     list_one_page()
 
     key = autocollect.token_cache_key()
     cache.delete(key)  # were the cache read, the token would be fetched again
     list_one_page()
 
-    assert upstream.routes["token"].call_count == 1
+    assert fake_upstream.routes["token"].call_count == 1
 
 
 def test_token_is_refreshed_about_a_minute_before_it_expires(
-    upstream: respx.MockRouter, clock: FakeClock
+    fake_upstream: respx.MockRouter, clock: FakeClock
 ) -> None:
-    upstream.routes["token"].side_effect = token_issuer(clock.time, lifetime=3600)
-    cases = upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
+    fake_upstream.routes["token"].side_effect = token_issuer(clock.time, lifetime=3600)
+    cases = fake_upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
 
     list_one_page()
     clock.advance(3600 - 70)  # 70 s left: still good
@@ -114,39 +116,39 @@ def test_token_is_refreshed_about_a_minute_before_it_expires(
     clock.advance(15)  # 55 s left: time for a new one
     list_one_page()
 
-    assert upstream.routes["token"].call_count == 2
+    assert fake_upstream.routes["token"].call_count == 2
     assert cases.calls.last.request.headers["Authorization"] == "Bearer token-2"
 
 
 def test_the_refresh_margin_is_a_setting(
-    upstream: respx.MockRouter, clock: FakeClock, settings: Settings
+    fake_upstream: respx.MockRouter, clock: FakeClock, settings: Settings
 ) -> None:
     settings.AUTOCOLLECT_TOKEN_REFRESH_MARGIN = 300
-    upstream.routes["token"].side_effect = token_issuer(clock.time, lifetime=3600)
-    upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
+    fake_upstream.routes["token"].side_effect = token_issuer(clock.time, lifetime=3600)
+    fake_upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
 
     list_one_page()
     clock.advance(3600 - 290)
     list_one_page()
 
-    assert upstream.routes["token"].call_count == 2
+    assert fake_upstream.routes["token"].call_count == 2
 
 
 def test_expires_in_is_used_when_expires_on_is_missing(
-    upstream: respx.MockRouter, clock: FakeClock
+    fake_upstream: respx.MockRouter, clock: FakeClock
 ) -> None:
-    upstream.routes["token"].side_effect = answer(
+    fake_upstream.routes["token"].side_effect = answer(
         200, {"access_token": "short", "token_type": "Bearer", "expires_in": "600"}
     )
-    upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
+    fake_upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
 
     list_one_page()
     clock.advance(530)
     list_one_page()
-    assert upstream.routes["token"].call_count == 1
+    assert fake_upstream.routes["token"].call_count == 1
     clock.advance(20)  # 50 s left
     list_one_page()
-    assert upstream.routes["token"].call_count == 2
+    assert fake_upstream.routes["token"].call_count == 2
 
 
 @pytest.mark.parametrize(
@@ -154,35 +156,35 @@ def test_expires_in_is_used_when_expires_on_is_missing(
     ["inf", "-inf", "nan", "Infinity", 1e308, "1e400", -5, 0, "soon", [], {"at": 1}, True],
 )
 def test_an_expiry_that_cannot_be_believed_gives_the_default_lifetime(
-    upstream: respx.MockRouter, clock: FakeClock, expires_on: object
+    fake_upstream: respx.MockRouter, clock: FakeClock, expires_on: object
 ) -> None:
-    upstream.routes["token"].side_effect = answer(
+    fake_upstream.routes["token"].side_effect = answer(
         200, {"access_token": "odd", "token_type": "Bearer", "expires_on": expires_on}
     )
-    upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
+    fake_upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
 
     list_one_page()
     clock.advance(230)  # the default lifetime is 300 s, refreshed 60 s early
     list_one_page()
-    assert upstream.routes["token"].call_count == 1
+    assert fake_upstream.routes["token"].call_count == 1
     clock.advance(20)
     list_one_page()
     capped = expires_on == 1e308  # centuries are not believed: a day at most
-    assert upstream.routes["token"].call_count == (1 if capped else 2)
+    assert fake_upstream.routes["token"].call_count == (1 if capped else 2)
     clock.advance(24 * 3600)
     list_one_page()
-    assert upstream.routes["token"].call_count == (2 if capped else 3)
+    assert fake_upstream.routes["token"].call_count == (2 if capped else 3)
 
 
-def test_a_401_refreshes_the_token_and_retries_once(upstream: respx.MockRouter) -> None:
-    cases = upstream.get(CASES_PATH).mock(
+def test_a_401_refreshes_the_token_and_retries_once(fake_upstream: respx.MockRouter) -> None:
+    cases = fake_upstream.get(CASES_PATH).mock(
         side_effect=[httpx.Response(401), httpx.Response(200, json=page_json())]
     )
 
     page = list_one_page()
 
     assert len(page.cases) == 1
-    assert upstream.routes["token"].call_count == 2
+    assert fake_upstream.routes["token"].call_count == 2
     assert [c.request.headers["Authorization"] for c in cases.calls] == [
         "Bearer token-1",
         "Bearer token-2",
@@ -190,18 +192,18 @@ def test_a_401_refreshes_the_token_and_retries_once(upstream: respx.MockRouter) 
     assert cache.get(autocollect.token_cache_key())["access_token"] == "token-2"
 
 
-def test_a_second_401_is_an_error_not_a_loop(upstream: respx.MockRouter) -> None:
-    cases = upstream.get(CASES_PATH).mock(side_effect=answer(401))
+def test_a_second_401_is_an_error_not_a_loop(fake_upstream: respx.MockRouter) -> None:
+    cases = fake_upstream.get(CASES_PATH).mock(side_effect=answer(401))
 
     with pytest.raises(UpstreamUnavailable, match="refused a freshly issued token"):
         list_one_page()
 
     assert cases.call_count == 2
-    assert upstream.routes["token"].call_count == 2
+    assert fake_upstream.routes["token"].call_count == 2
 
 
-def test_a_refused_answers_body_is_not_read(upstream: respx.MockRouter) -> None:
-    upstream.get(CASES_PATH).mock(
+def test_a_refused_answers_body_is_not_read(fake_upstream: respx.MockRouter) -> None:
+    fake_upstream.get(CASES_PATH).mock(
         side_effect=[httpx.Response(401, stream=_Endless()), httpx.Response(200, json=page_json())]
     )
 
@@ -216,9 +218,9 @@ class _Endless(httpx.SyncByteStream):
             yield b"x" * 65536
 
 
-def test_concurrent_callers_fetch_the_token_once(upstream: respx.MockRouter) -> None:
-    upstream.routes["token"].side_effect = token_issuer(delay=0.3)
-    cases = upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
+def test_concurrent_callers_fetch_the_token_once(fake_upstream: respx.MockRouter) -> None:
+    fake_upstream.routes["token"].side_effect = token_issuer(delay=0.3)
+    cases = fake_upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
     callers = 6
     start = threading.Barrier(callers)
 
@@ -232,17 +234,17 @@ def test_concurrent_callers_fetch_the_token_once(upstream: respx.MockRouter) -> 
         ]
 
     assert all(len(page.cases) == 1 for page in pages)
-    assert upstream.routes["token"].call_count == 1
+    assert fake_upstream.routes["token"].call_count == 1
     assert cases.call_count == callers
     assert {c.request.headers["Authorization"] for c in cases.calls} == {"Bearer token-1"}
 
 
 def test_waiting_for_another_callers_token_respects_the_deadline(
-    upstream: respx.MockRouter, clock: FakeClock, settings: Settings
+    fake_upstream: respx.MockRouter, clock: FakeClock, settings: Settings
 ) -> None:
     settings.AUTOCOLLECT_TIMEOUT = 1.0
     settings.AUTOCOLLECT_TOKEN_LOCK_WAIT = 3.0
-    cases = upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
+    cases = fake_upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
     cache.add(autocollect.token_cache_key() + ":lock", "1", timeout=60)  # a fetch under way
 
     with pytest.raises(UpstreamTimeout):
@@ -255,7 +257,7 @@ def test_waiting_for_another_callers_token_respects_the_deadline(
 
 
 def test_a_slow_token_endpoint_counts_against_the_calls_budget(
-    upstream: respx.MockRouter, clock: FakeClock, settings: Settings
+    fake_upstream: respx.MockRouter, clock: FakeClock, settings: Settings
 ) -> None:
     settings.AUTOCOLLECT_TIMEOUT = 10.0
 
@@ -263,8 +265,8 @@ def test_a_slow_token_endpoint_counts_against_the_calls_budget(
         clock.advance(10.5)
         return httpx.Response(200, json={"access_token": "late", "expires_in": 3600})
 
-    upstream.routes["token"].side_effect = slow_token
-    cases = upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
+    fake_upstream.routes["token"].side_effect = slow_token
+    cases = fake_upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
 
     with pytest.raises(UpstreamTimeout):
         list_one_page()
@@ -277,21 +279,21 @@ def test_a_slow_token_endpoint_counts_against_the_calls_budget(
     [(401, {"error": "invalid_client"}), (400, {"error": "invalid_request"})],
 )
 def test_token_endpoint_refusing_credentials_says_to_check_them(
-    upstream: respx.MockRouter, status: int, body: object
+    fake_upstream: respx.MockRouter, status: int, body: object
 ) -> None:
-    upstream.routes["token"].side_effect = answer(status, body)
-    cases = upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
+    fake_upstream.routes["token"].side_effect = answer(status, body)
+    cases = fake_upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
 
     with pytest.raises(UpstreamUnavailable, match="AUTOCOLLECT_CLIENT_ID") as raised:
         list_one_page()
 
     assert CLIENT_SECRET not in str(raised.value)
-    assert upstream.routes["token"].call_count == 1  # credentials do not improve by retrying
+    assert fake_upstream.routes["token"].call_count == 1  # credentials do not improve by retrying
     assert cases.call_count == 0
 
 
-def test_token_answer_without_a_token_is_malformed(upstream: respx.MockRouter) -> None:
-    upstream.routes["token"].side_effect = answer(200, {"token_type": "Bearer"})
+def test_token_answer_without_a_token_is_malformed(fake_upstream: respx.MockRouter) -> None:
+    fake_upstream.routes["token"].side_effect = answer(200, {"token_type": "Bearer"})
 
     with pytest.raises(UpstreamUnavailable, match="malformed"):
         list_one_page()

@@ -4,7 +4,6 @@ Time is a FakeClock: backoff sleeps are recorded and move it on, and a slow upst
 that moves it on before it answers.
 """
 
-import logging
 import time
 from collections.abc import Callable, Iterator
 
@@ -25,10 +24,10 @@ from tests.support.autocollect import (
     PHONE,
     FakeClock,
     answer,
-    fake_upstream,
     installed_clock,
     list_one_page,
     page_json,
+    router_at_test_host,
     upstream_settings,
 )
 
@@ -45,8 +44,8 @@ def clock() -> Iterator[FakeClock]:
 
 
 @pytest.fixture
-def upstream() -> Iterator[respx.MockRouter]:
-    yield from fake_upstream()
+def fake_upstream() -> Iterator[respx.MockRouter]:
+    yield from router_at_test_host()
 
 
 # --- Retries -------------------------------------------------------------------------------
@@ -54,9 +53,9 @@ def upstream() -> Iterator[respx.MockRouter]:
 
 @pytest.mark.parametrize("status", [502, 503, 504])
 def test_gateway_failures_are_retried_until_an_answer(
-    upstream: respx.MockRouter, clock: FakeClock, status: int
+    fake_upstream: respx.MockRouter, clock: FakeClock, status: int
 ) -> None:
-    cases = upstream.get(CASES_PATH).mock(
+    cases = fake_upstream.get(CASES_PATH).mock(
         side_effect=[
             httpx.Response(status),
             httpx.Response(status),
@@ -74,9 +73,9 @@ def test_gateway_failures_are_retried_until_an_answer(
 
 @pytest.mark.parametrize("status", [502, 503, 504])
 def test_gateway_failures_give_up_after_the_last_attempt(
-    upstream: respx.MockRouter, clock: FakeClock, status: int
+    fake_upstream: respx.MockRouter, clock: FakeClock, status: int
 ) -> None:
-    cases = upstream.get(CASES_PATH).mock(side_effect=answer(status))
+    cases = fake_upstream.get(CASES_PATH).mock(side_effect=answer(status))
 
     with pytest.raises(UpstreamUnavailable, match=str(status)):
         list_one_page()
@@ -86,10 +85,10 @@ def test_gateway_failures_give_up_after_the_last_attempt(
 
 
 def test_the_number_of_attempts_is_a_setting(
-    upstream: respx.MockRouter, settings: Settings
+    fake_upstream: respx.MockRouter, settings: Settings
 ) -> None:
     settings.AUTOCOLLECT_MAX_ATTEMPTS = 5
-    cases = upstream.get(CASES_PATH).mock(side_effect=answer(502))
+    cases = fake_upstream.get(CASES_PATH).mock(side_effect=answer(502))
 
     with pytest.raises(UpstreamUnavailable):
         list_one_page()
@@ -98,13 +97,13 @@ def test_the_number_of_attempts_is_a_setting(
 
 
 def test_the_backoff_is_capped_by_a_setting(
-    upstream: respx.MockRouter, clock: FakeClock, settings: Settings
+    fake_upstream: respx.MockRouter, clock: FakeClock, settings: Settings
 ) -> None:
     settings.AUTOCOLLECT_MAX_ATTEMPTS = 6
     settings.AUTOCOLLECT_BACKOFF_BASE = 1.0
     settings.AUTOCOLLECT_BACKOFF_MAX = 1.5
     settings.AUTOCOLLECT_TIMEOUT = 60.0
-    upstream.get(CASES_PATH).mock(side_effect=answer(502))
+    fake_upstream.get(CASES_PATH).mock(side_effect=answer(502))
 
     with pytest.raises(UpstreamUnavailable):
         list_one_page()
@@ -113,8 +112,8 @@ def test_the_backoff_is_capped_by_a_setting(
     assert all(0 < wait <= 1.5 for wait in clock.sleeps)
 
 
-def test_a_500_is_not_retried(upstream: respx.MockRouter, clock: FakeClock) -> None:
-    cases = upstream.get(CASES_PATH).mock(side_effect=answer(500))
+def test_a_500_is_not_retried(fake_upstream: respx.MockRouter, clock: FakeClock) -> None:
+    cases = fake_upstream.get(CASES_PATH).mock(side_effect=answer(500))
 
     with pytest.raises(UpstreamUnavailable):
         list_one_page()
@@ -123,8 +122,8 @@ def test_a_500_is_not_retried(upstream: respx.MockRouter, clock: FakeClock) -> N
     assert clock.sleeps == []
 
 
-def test_connect_errors_are_retried(upstream: respx.MockRouter) -> None:
-    cases = upstream.get(CASES_PATH).mock(
+def test_connect_errors_are_retried(fake_upstream: respx.MockRouter) -> None:
+    cases = fake_upstream.get(CASES_PATH).mock(
         side_effect=[httpx.ConnectError("refused"), httpx.Response(200, json=page_json())]
     )
 
@@ -132,8 +131,8 @@ def test_connect_errors_are_retried(upstream: respx.MockRouter) -> None:
     assert cases.call_count == 2
 
 
-def test_persistent_connect_errors_are_unavailable(upstream: respx.MockRouter) -> None:
-    cases = upstream.get(CASES_PATH).mock(side_effect=httpx.ConnectError("refused"))
+def test_persistent_connect_errors_are_unavailable(fake_upstream: respx.MockRouter) -> None:
+    cases = fake_upstream.get(CASES_PATH).mock(side_effect=httpx.ConnectError("refused"))
 
     with pytest.raises(UpstreamUnavailable, match="ConnectError"):
         list_one_page()
@@ -143,9 +142,9 @@ def test_persistent_connect_errors_are_unavailable(upstream: respx.MockRouter) -
 
 @pytest.mark.parametrize("error", [httpx.ReadTimeout, httpx.ConnectTimeout, httpx.PoolTimeout])
 def test_quick_timeouts_are_retried_then_reported_as_timeouts(
-    upstream: respx.MockRouter, error: type[httpx.TimeoutException]
+    fake_upstream: respx.MockRouter, error: type[httpx.TimeoutException]
 ) -> None:
-    cases = upstream.get(CASES_PATH).mock(side_effect=error("slow"))
+    cases = fake_upstream.get(CASES_PATH).mock(side_effect=error("slow"))
 
     with pytest.raises(UpstreamTimeout):
         list_one_page()
@@ -153,8 +152,8 @@ def test_quick_timeouts_are_retried_then_reported_as_timeouts(
     assert cases.call_count == 3
 
 
-def test_one_timeout_then_an_answer_succeeds(upstream: respx.MockRouter) -> None:
-    cases = upstream.get(CASES_PATH).mock(
+def test_one_timeout_then_an_answer_succeeds(fake_upstream: respx.MockRouter) -> None:
+    cases = fake_upstream.get(CASES_PATH).mock(
         side_effect=[httpx.ReadTimeout("slow"), httpx.Response(200, json=page_json())]
     )
 
@@ -162,8 +161,10 @@ def test_one_timeout_then_an_answer_succeeds(upstream: respx.MockRouter) -> None
     assert cases.call_count == 2
 
 
-def test_retry_after_is_honoured_when_short(upstream: respx.MockRouter, clock: FakeClock) -> None:
-    upstream.get(CASES_PATH).mock(
+def test_retry_after_is_honoured_when_short(
+    fake_upstream: respx.MockRouter, clock: FakeClock
+) -> None:
+    fake_upstream.get(CASES_PATH).mock(
         side_effect=[
             httpx.Response(503, headers={"Retry-After": "1"}),
             httpx.Response(429, headers={"Retry-After": "2"}),
@@ -177,9 +178,11 @@ def test_retry_after_is_honoured_when_short(upstream: respx.MockRouter, clock: F
 
 
 def test_a_long_retry_after_stops_retrying_and_reports_it(
-    upstream: respx.MockRouter, clock: FakeClock
+    fake_upstream: respx.MockRouter, clock: FakeClock
 ) -> None:
-    cases = upstream.get(CASES_PATH).mock(side_effect=answer(429, None, **{"Retry-After": "30"}))
+    cases = fake_upstream.get(CASES_PATH).mock(
+        side_effect=answer(429, headers={"Retry-After": "30"})
+    )
 
     with pytest.raises(RateLimited) as raised:
         list_one_page()
@@ -190,9 +193,11 @@ def test_a_long_retry_after_stops_retrying_and_reports_it(
 
 
 def test_persistent_429_is_rate_limited_with_retry_after(
-    upstream: respx.MockRouter, clock: FakeClock
+    fake_upstream: respx.MockRouter, clock: FakeClock
 ) -> None:
-    cases = upstream.get(CASES_PATH).mock(side_effect=answer(429, None, **{"Retry-After": "1"}))
+    cases = fake_upstream.get(CASES_PATH).mock(
+        side_effect=answer(429, headers={"Retry-After": "1"})
+    )
 
     with pytest.raises(RateLimited) as raised:
         list_one_page()
@@ -203,9 +208,9 @@ def test_persistent_429_is_rate_limited_with_retry_after(
 
 
 def test_429_without_retry_after_backs_off_and_reports_none(
-    upstream: respx.MockRouter, clock: FakeClock
+    fake_upstream: respx.MockRouter, clock: FakeClock
 ) -> None:
-    upstream.get(CASES_PATH).mock(side_effect=answer(429))
+    fake_upstream.get(CASES_PATH).mock(side_effect=answer(429))
 
     with pytest.raises(RateLimited) as raised:
         list_one_page()
@@ -216,9 +221,9 @@ def test_429_without_retry_after_backs_off_and_reports_none(
 
 
 @pytest.mark.parametrize("value", ["soon", "-1", "²", "Wed, 99 Foo 2026 00:00:00 GMT", "1.5"])
-def test_an_unreadable_retry_after_is_ignored(upstream: respx.MockRouter, value: str) -> None:
+def test_an_unreadable_retry_after_is_ignored(fake_upstream: respx.MockRouter, value: str) -> None:
     # Latin-1 on the wire, as a server may send it: "²" is a digit to str.isdigit().
-    upstream.get(CASES_PATH).mock(
+    fake_upstream.get(CASES_PATH).mock(
         side_effect=lambda request: httpx.Response(
             429, headers=[(b"Retry-After", value.encode("latin-1"))]
         )
@@ -230,8 +235,8 @@ def test_an_unreadable_retry_after_is_ignored(upstream: respx.MockRouter, value:
     assert raised.value.retry_after is None
 
 
-def test_a_long_retry_after_on_503_is_passed_on(upstream: respx.MockRouter) -> None:
-    upstream.get(CASES_PATH).mock(side_effect=answer(503, None, **{"Retry-After": "120"}))
+def test_a_long_retry_after_on_503_is_passed_on(fake_upstream: respx.MockRouter) -> None:
+    fake_upstream.get(CASES_PATH).mock(side_effect=answer(503, headers={"Retry-After": "120"}))
 
     with pytest.raises(UpstreamUnavailable) as raised:
         list_one_page()
@@ -255,7 +260,7 @@ def slow(
 
 
 def test_each_attempt_gets_what_is_left_of_the_budget_as_its_timeouts(
-    upstream: respx.MockRouter, clock: FakeClock, settings: Settings
+    fake_upstream: respx.MockRouter, clock: FakeClock, settings: Settings
 ) -> None:
     settings.AUTOCOLLECT_TIMEOUT = 10.0
     answers = iter([(3, httpx.Response(502)), (0, httpx.Response(200, json=page_json()))])
@@ -265,7 +270,7 @@ def test_each_attempt_gets_what_is_left_of_the_budget_as_its_timeouts(
         clock.advance(seconds)
         return response
 
-    cases = upstream.get(CASES_PATH).mock(side_effect=three_seconds_then_an_answer)
+    cases = fake_upstream.get(CASES_PATH).mock(side_effect=three_seconds_then_an_answer)
 
     list_one_page()
 
@@ -276,11 +281,11 @@ def test_each_attempt_gets_what_is_left_of_the_budget_as_its_timeouts(
 
 
 def test_a_retry_that_cannot_finish_inside_the_budget_is_not_started(
-    upstream: respx.MockRouter, clock: FakeClock, settings: Settings
+    fake_upstream: respx.MockRouter, clock: FakeClock, settings: Settings
 ) -> None:
     settings.AUTOCOLLECT_TIMEOUT = 10.0
     # The first attempt took 6 s: another as long would end after the budget.
-    cases = upstream.get(CASES_PATH).mock(side_effect=slow(clock, 6, httpx.Response(502)))
+    cases = fake_upstream.get(CASES_PATH).mock(side_effect=slow(clock, 6, httpx.Response(502)))
 
     with pytest.raises(UpstreamUnavailable, match="502"):
         list_one_page()
@@ -290,7 +295,7 @@ def test_a_retry_that_cannot_finish_inside_the_budget_is_not_started(
 
 
 def test_a_timed_out_attempt_that_used_the_budget_is_not_retried(
-    upstream: respx.MockRouter, clock: FakeClock, settings: Settings
+    fake_upstream: respx.MockRouter, clock: FakeClock, settings: Settings
 ) -> None:
     settings.AUTOCOLLECT_TIMEOUT = 10.0
 
@@ -298,7 +303,7 @@ def test_a_timed_out_attempt_that_used_the_budget_is_not_retried(
         clock.advance(request.extensions["timeout"]["read"])
         raise httpx.ReadTimeout("slow", request=request)
 
-    cases = upstream.get(CASES_PATH).mock(side_effect=times_out)
+    cases = fake_upstream.get(CASES_PATH).mock(side_effect=times_out)
     started = clock.monotonic()
 
     with pytest.raises(UpstreamTimeout):
@@ -309,11 +314,11 @@ def test_a_timed_out_attempt_that_used_the_budget_is_not_retried(
 
 
 def test_a_retry_after_longer_than_what_is_left_is_not_waited_for(
-    upstream: respx.MockRouter, clock: FakeClock, settings: Settings
+    fake_upstream: respx.MockRouter, clock: FakeClock, settings: Settings
 ) -> None:
     settings.AUTOCOLLECT_TIMEOUT = 3.0
     settings.AUTOCOLLECT_RETRY_AFTER_CAP = 5.0
-    cases = upstream.get(CASES_PATH).mock(
+    cases = fake_upstream.get(CASES_PATH).mock(
         side_effect=slow(clock, 1, httpx.Response(503, headers={"Retry-After": "2"}))
     )
 
@@ -326,11 +331,11 @@ def test_a_retry_after_longer_than_what_is_left_is_not_waited_for(
 
 
 def test_the_whole_call_stays_inside_the_budget_whatever_the_upstream_does(
-    upstream: respx.MockRouter, clock: FakeClock, settings: Settings
+    fake_upstream: respx.MockRouter, clock: FakeClock, settings: Settings
 ) -> None:
     settings.AUTOCOLLECT_TIMEOUT = 10.0
     settings.AUTOCOLLECT_MAX_ATTEMPTS = 50
-    upstream.get(CASES_PATH).mock(side_effect=slow(clock, 0.7, httpx.Response(503)))
+    fake_upstream.get(CASES_PATH).mock(side_effect=slow(clock, 0.7, httpx.Response(503)))
     started = clock.monotonic()
 
     with pytest.raises(UpstreamUnavailable):
@@ -340,7 +345,7 @@ def test_the_whole_call_stays_inside_the_budget_whatever_the_upstream_does(
 
 
 def test_an_answer_that_trickles_in_is_cut_off_at_the_deadline(
-    upstream: respx.MockRouter, clock: FakeClock, settings: Settings
+    fake_upstream: respx.MockRouter, clock: FakeClock, settings: Settings
 ) -> None:
     settings.AUTOCOLLECT_TIMEOUT = 10.0
 
@@ -352,7 +357,7 @@ def test_an_answer_that_trickles_in_is_cut_off_at_the_deadline(
                 clock.advance(1)
                 yield b" "
 
-    cases = upstream.get(CASES_PATH).mock(
+    cases = fake_upstream.get(CASES_PATH).mock(
         side_effect=lambda request: httpx.Response(200, stream=Trickle())
     )
     started = clock.monotonic()
@@ -395,7 +400,7 @@ def test_a_trickle_ends_in_real_time_too(settings: Settings) -> None:
 
 
 def test_an_answer_larger_than_the_limit_is_refused_without_reading_it(
-    upstream: respx.MockRouter, settings: Settings
+    fake_upstream: respx.MockRouter, settings: Settings
 ) -> None:
     settings.AUTOCOLLECT_MAX_BODY_BYTES = 1000
     chunks_read = 0
@@ -407,7 +412,7 @@ def test_an_answer_larger_than_the_limit_is_refused_without_reading_it(
                 chunks_read += 1
                 yield b"x" * 1000
 
-    cases = upstream.get(CASES_PATH).mock(
+    cases = fake_upstream.get(CASES_PATH).mock(
         side_effect=lambda request: httpx.Response(200, stream=Huge())
     )
 
@@ -419,7 +424,7 @@ def test_an_answer_larger_than_the_limit_is_refused_without_reading_it(
 
 
 def test_a_declared_length_over_the_limit_is_refused_before_reading(
-    upstream: respx.MockRouter, settings: Settings
+    fake_upstream: respx.MockRouter, settings: Settings
 ) -> None:
     settings.AUTOCOLLECT_MAX_BODY_BYTES = 1000
 
@@ -427,7 +432,7 @@ def test_a_declared_length_over_the_limit_is_refused_before_reading(
         def __iter__(self) -> Iterator[bytes]:
             raise AssertionError("the body was read")
 
-    upstream.get(CASES_PATH).mock(
+    fake_upstream.get(CASES_PATH).mock(
         side_effect=lambda request: httpx.Response(
             200, headers={"Content-Length": "150000000"}, stream=Unread()
         )
@@ -437,9 +442,11 @@ def test_a_declared_length_over_the_limit_is_refused_before_reading(
         list_one_page()
 
 
-def test_an_answer_within_the_limit_is_read(upstream: respx.MockRouter, settings: Settings) -> None:
+def test_an_answer_within_the_limit_is_read(
+    fake_upstream: respx.MockRouter, settings: Settings
+) -> None:
     settings.AUTOCOLLECT_MAX_BODY_BYTES = 100_000
-    upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
+    fake_upstream.get(CASES_PATH).mock(side_effect=answer(200, page_json()))
 
     assert len(list_one_page().cases) == 1
 
@@ -482,20 +489,10 @@ def test_use_transport_routes_the_client_and_none_restores_it() -> None:
 # --- Logging -------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def client_log(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
-    # The "cases" logger does not propagate to the root, so capture at the client's own logger.
-    log = logging.getLogger("cases.autocollect")
-    log.addHandler(caplog.handler)
-    caplog.set_level(logging.DEBUG, logger="cases.autocollect")
-    yield caplog
-    log.removeHandler(caplog.handler)
-
-
 def test_logs_name_method_path_template_and_status_but_no_values(
-    upstream: respx.MockRouter, client_log: pytest.LogCaptureFixture
+    fake_upstream: respx.MockRouter, client_log: pytest.LogCaptureFixture
 ) -> None:
-    upstream.get(CASES_PATH).mock(
+    fake_upstream.get(CASES_PATH).mock(
         side_effect=[httpx.ConnectError("refused"), httpx.Response(200, json=page_json())]
     )
 

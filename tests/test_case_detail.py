@@ -7,128 +7,34 @@ figures asserted are the figures seeded. Upstream requests are recorded at the t
 import logging
 import re
 from datetime import UTC, datetime
-from decimal import Decimal
 from urllib.parse import quote
 
 import httpx
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
-from django.utils import translation
 
 from cases import autocollect
-from cases.templatetags.collection import money
 from dashboard.models import Organization, Role
 from sandbox.models import Case as SandboxCase
-from sandbox.models import Claim as SandboxClaim
-from sandbox.models import Debtor as SandboxDebtor
-from sandbox.models import Invoice as SandboxInvoice
 from sandbox.models import SandboxOrganization
-from tests.conftest import ORG_B_ID, make_member
-from tests.upstream import RecordingTransport
+from tests.support.pages import nok, section, text_of
+from tests.support.people import ORG_B_ID, logged_in, make_member
+from tests.support.sandbox_data import (
+    DEBTOR_ID,
+    NATIONAL_ID,
+    add_case,
+    add_claim,
+    add_debtor,
+    add_invoice,
+    sandbox_organization,
+)
+from tests.support.transport import RecordingTransport
 
 CASE_NUMBER = 4_200_017
 OTHER_ORG_CASE_NUMBER = 4_200_099
-NATIONAL_ID = "01017012345"
 SECOND_NATIONAL_ID = "31129954321"
-DEBTOR_ID = "0e24973d-821c-4f49-b6cd-c5f93b86e51d"
 SECOND_DEBTOR_ID = "7d3b1c5e-0000-4000-8000-00000000d0b2"
-
-
-# --- Sandbox rows -------------------------------------------------------------------------------
-
-
-def sandbox_organization(organization: Organization, **fields: str) -> SandboxOrganization:
-    return SandboxOrganization.objects.create(
-        id=organization.amili_id, name=organization.name, creditor_number="CR-778", **fields
-    )
-
-
-def add_case(
-    organization: SandboxOrganization,
-    case_number: int,
-    *,
-    remaining: str = "0",
-    principal: str = "0",
-    **fields: object,
-) -> SandboxCase:
-    values: dict[str, object] = {
-        "status": "OPEN",
-        "sub_status": "NONE",
-        "type": "DEBT_COLLECTION",
-        "description": "Husleie januar",
-        "registered_at": datetime(2025, 2, 3, 9, 0, tzinfo=UTC),
-        "account_type": "BBAN",
-        "account_number": "15030012345",
-        "payment_reference": "0042000172",
-        **fields,
-    }
-    return SandboxCase.objects.create(
-        organization=organization,
-        case_number=case_number,
-        creditor_id=organization.creditor_id,
-        creditor_number=organization.creditor_number,
-        remaining_amount=Decimal(remaining),
-        remaining_principal=Decimal(principal),
-        **values,
-    )
-
-
-def add_invoice(case: SandboxCase, number: str, **fields: object) -> SandboxInvoice:
-    values: dict[str, object] = {
-        "unique_source_invoice_id": f"SRC-{number}",
-        "invoice_date": datetime(2025, 1, 1, 11, 0, tzinfo=UTC),
-        "due_date": datetime(2025, 1, 15, 11, 0, tzinfo=UTC),
-        "registered_at": datetime(2025, 2, 3, 9, 0, tzinfo=UTC),
-        **fields,
-    }
-    amounts = {k: Decimal(str(v)) for k, v in values.items() if k.endswith("_amount")}
-    values.update(amounts)
-    return SandboxInvoice.objects.create(
-        organization=case.organization, case=case, invoice_number=number, **values
-    )
-
-
-def add_debtor(case: SandboxCase, **fields: object) -> SandboxDebtor:
-    values: dict[str, object] = {
-        "debtor_id": DEBTOR_ID,
-        "type": "PRIVATE",
-        "debtor_number": "D-551",
-        "customer_number": "K-1001",
-        "first_name": "Kari",
-        "last_name": "Nordmann",
-        "full_name": "Kari Nordmann",
-        "identification_number": NATIONAL_ID,
-        "email": "kari@example.no",
-        "phone": "+4791234567",
-        **fields,
-    }
-    return SandboxDebtor.objects.create(organization=case.organization, case=case, **values)
-
-
-def add_claim(
-    case: SandboxCase,
-    invoice: SandboxInvoice | None,
-    claim_type: str,
-    original: str,
-    paid: str = "0",
-    credited: str = "0",
-    remaining: str | None = None,
-    currency: str = "NOK",
-) -> SandboxClaim:
-    left = Decimal(original) - Decimal(paid) - Decimal(credited)
-    return SandboxClaim.objects.create(
-        case=case,
-        invoice=invoice,
-        type=claim_type,
-        original_amount=Decimal(original),
-        current_amount=Decimal(original) - Decimal(credited),
-        paid_amount=Decimal(paid),
-        credited_amount=Decimal(credited),
-        remaining_amount=left if remaining is None else Decimal(remaining),
-        currency=currency,
-        position=SandboxClaim.objects.filter(case=case).count(),
-    )
 
 
 def add_standard_case(organization: SandboxOrganization) -> SandboxCase:
@@ -173,43 +79,8 @@ def add_standard_case(organization: SandboxOrganization) -> SandboxCase:
 
 
 @pytest.fixture
-def upstream(sandbox_upstream: RecordingTransport) -> RecordingTransport:
-    return sandbox_upstream
-
-
-@pytest.fixture
-def sandbox_a(org_a: Organization, upstream: RecordingTransport) -> SandboxOrganization:
-    return sandbox_organization(org_a)
-
-
-@pytest.fixture
 def standard_case(sandbox_a: SandboxOrganization) -> SandboxCase:
     return add_standard_case(sandbox_a)
-
-
-def logged_in(organization: Organization, role: str) -> Client:
-    client = Client()
-    client.force_login(make_member(organization, role))
-    return client
-
-
-def text_of(html: str) -> str:
-    """The page's visible text, tags removed and white space collapsed (nbsp kept as a space)."""
-    text = re.sub(r"<[^>]+>", " ", html)
-    return re.sub(r"\s+", " ", text.replace("\xa0", " ").replace("\u202f", " ")).strip()
-
-
-def nok(amount: str, language: str = "nb") -> str:
-    """An amount as the page shows it in that language, spaces normalised like text_of."""
-    with translation.override(language):
-        return text_of(money(Decimal(amount), "NOK"))
-
-
-def section(html: str, title_id: str) -> str:
-    """The HTML of the <section> labelled by the heading with this id."""
-    match = re.search(rf'<section[^>]*aria-labelledby="{title_id}".*?</section>', html, re.S)
-    assert match, f"no section {title_id}"
-    return match.group(0)
 
 
 def page_url(case_number: int = CASE_NUMBER) -> str:
@@ -366,12 +237,12 @@ def test_a_customer_number_no_link_can_carry_is_shown_as_text(
 
 
 def test_a_page_view_is_exactly_one_upstream_call(
-    client_a: Client, standard_case: SandboxCase, upstream: RecordingTransport
+    client_a: Client, standard_case: SandboxCase, sandbox_upstream: RecordingTransport
 ) -> None:
     client_a.get(page_url())
 
-    assert len(upstream.case_requests()) == 1
-    assert upstream.case_requests()[0].url.params["CaseNumber"] == str(CASE_NUMBER)
+    assert len(sandbox_upstream.case_requests()) == 1
+    assert sandbox_upstream.case_requests()[0].url.params["CaseNumber"] == str(CASE_NUMBER)
 
 
 def test_personal_data_is_not_stored_by_caches(
@@ -420,19 +291,19 @@ def test_an_unknown_case_number_is_the_404_page(
 
 @pytest.mark.parametrize("number", ["9223372036854775808", "0", "00", "99999999999999999999"])
 def test_a_case_number_no_case_can_have_is_404_without_asking_the_upstream(
-    client_a: Client, standard_case: SandboxCase, upstream: RecordingTransport, number: str
+    client_a: Client, standard_case: SandboxCase, sandbox_upstream: RecordingTransport, number: str
 ) -> None:
     response = client_a.get(f"/cases/{number}/")
 
     assert response.status_code == 404
-    assert not upstream.requests
+    assert not sandbox_upstream.requests
 
 
 def test_another_organisations_case_is_404_without_asking_for_that_organisation(
     client_a: Client,
     standard_case: SandboxCase,
     org_b: Organization,
-    upstream: RecordingTransport,
+    sandbox_upstream: RecordingTransport,
 ) -> None:
     add_case(sandbox_organization(org_b), OTHER_ORG_CASE_NUMBER, description="Tromsø secret")
 
@@ -440,8 +311,8 @@ def test_another_organisations_case_is_404_without_asking_for_that_organisation(
 
     assert response.status_code == 404
     assert "Tromsø secret" not in response.text
-    assert upstream.requests, "the upstream was asked (for organisation A)"
-    assert all(ORG_B_ID not in str(request.url) for request in upstream.requests)
+    assert sandbox_upstream.requests, "the upstream was asked (for organisation A)"
+    assert all(ORG_B_ID not in str(request.url) for request in sandbox_upstream.requests)
 
 
 def test_a_reveal_for_another_organisations_case_is_404(
@@ -523,18 +394,18 @@ def test_the_number_is_never_revealed_through_a_url(
 
 
 def test_viewers_may_not_reveal_and_the_upstream_is_not_asked(
-    org_a: Organization, standard_case: SandboxCase, upstream: RecordingTransport
+    org_a: Organization, standard_case: SandboxCase, sandbox_upstream: RecordingTransport
 ) -> None:
     viewer = logged_in(org_a, Role.VIEWER)
 
     page = viewer.get(page_url()).text
-    upstream.requests.clear()
+    sandbox_upstream.requests.clear()
     response = viewer.post(page_url(), {"debtor": DEBTOR_ID}, HTTP_HX_REQUEST="true")
 
     assert "identification__reveal" not in page
     assert response.status_code == 403
     assert NATIONAL_ID not in response.text
-    assert upstream.requests == []
+    assert sandbox_upstream.requests == []
 
 
 def test_a_reveal_needs_the_csrf_token(org_a: Organization, standard_case: SandboxCase) -> None:
@@ -620,7 +491,7 @@ def test_a_timeout_is_504(client_a: Client, org_a: Organization) -> None:
 
 
 def test_an_organisation_the_credentials_may_not_read_gets_a_403_page(
-    client_a: Client, upstream: RecordingTransport
+    client_a: Client, sandbox_upstream: RecordingTransport
 ) -> None:
     response = client_a.get(page_url())  # no sandbox organisation: the upstream answers 403
 

@@ -1,14 +1,14 @@
 """The case search page, /cases/: filters, partial and full renders, paging, errors, escaping.
 
 Two fake upstreams: the in-process sandbox with seeded data (`sandbox_upstream`) for flows that
-need real paging tokens, and respx at the transport for exact answers, failures, and to see
-exactly which parameters were sent.
+need real paging tokens, and respx at the transport (`fake_upstream`) for exact answers, failures,
+and to see exactly which parameters were sent.
 """
 
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -16,20 +16,19 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 import respx
-from django.conf import settings
-from django.contrib.auth.models import User
 from django.http import HttpResponse, HttpResponseBase
 from django.test import Client
-from pytest_django import Settings
 
 from dashboard.models import Organization
 from sandbox.seeding import seed_organization
-from tests.conftest import ORG_A_ID, ORG_B_ID
+from tests.support.autocollect import answer, page_json
+from tests.support.dashboard_upstream import org_a_case_json, router_at_configured_urls
+from tests.support.people import ORG_A_ID, ORG_B_ID
+from tests.support.transport import RecordingTransport
 
 LIST_URL = "/cases/"
 DASH = "\u2013"  # an en dash, as in "Showing 1 to 25"
 SEEDED_CASES = 60
-CASES_ROUTE = f"{settings.AUTOCOLLECT_API_URL}/orgs/{ORG_A_ID}/cases"
 HTMX = {"HX-Request": "true", "HX-Target": "results", "HX-Current-URL": "http://testserver/cases/"}
 HTMX_SEARCH = {**HTMX, "HX-Target": "case-search"}
 
@@ -135,137 +134,22 @@ def body(response: HttpResponseBase) -> str:
 # --- Fake upstreams -------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Settings) -> None:
-    """Users are created per test; a slow password hash would dominate the run."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
-def client_a(agent_a: User) -> Client:
-    """An agent of organisation A whose browser asks for English (the texts tested are English;
-    the locale test asks for each language itself)."""
-    client = Client(headers={"Accept-Language": "en"})
-    client.force_login(agent_a)
-    return client
-
-
-@pytest.fixture
-def seeded(org_a: Organization, sandbox_upstream: None) -> None:
+def seeded(org_a: Organization, sandbox_upstream: RecordingTransport) -> None:
     """Organisation A has SEEDED_CASES cases in the in-process sandbox."""
     seed_organization(uuid.UUID(ORG_A_ID), org_a.name, SEEDED_CASES, seed=7)
 
 
 @pytest.fixture
-def upstream() -> Iterator[respx.MockRouter]:
-    """A fake AutoCollect at the transport; `upstream.routes["cases"]` answers the list."""
-    with respx.mock(assert_all_called=False) as router:
-        router.post(settings.AUTOCOLLECT_TOKEN_URL, name="token").mock(
-            return_value=httpx.Response(
-                200, json={"access_token": "t", "token_type": "Bearer", "expires_in": 3600}
-            )
-        )
-        router.get(CASES_ROUTE, name="cases").mock(
-            side_effect=lambda request: httpx.Response(200, json=page_json([case_json()]))
-        )
-        yield router
+def fake_upstream() -> Iterator[respx.MockRouter]:
+    """A fake AutoCollect at the transport; `fake_upstream.routes["cases"]` answers the list."""
+    yield from router_at_configured_urls()
 
 
 def sent_params(router: respx.MockRouter) -> dict[str, str]:
     """The query parameters of the last list request, one value each."""
     query = parse_qs(urlsplit(str(router.routes["cases"].calls.last.request.url)).query)
     return {name: values[0] for name, values in query.items()}
-
-
-def case_json(number: int = 1001, **overrides: Any) -> dict[str, Any]:
-    case_id = str(uuid.UUID(int=number))
-    case: dict[str, Any] = {
-        "caseId": case_id,
-        "caseNumber": number,
-        "organizationId": ORG_A_ID,
-        "creditorId": "ddc16491-2bd6-4cc3-b855-e93eb9eb99c2",
-        "creditorNumber": "CR-1",
-        "status": "OPEN",
-        "subStatus": "NONE",
-        "type": "PAYMENT_REMINDER",
-        "description": "Husleie mars",
-        "registeredAt": "2026-03-01T23:30:00Z",
-        "closedAt": None,
-        "invoices": [
-            {
-                "invoiceId": str(uuid.UUID(int=number + 10_000)),
-                "invoiceNumber": f"F-{number}",
-                "caseId": case_id,
-                "registeredAt": "2026-03-01T23:30:00Z",
-                "originalAmount": 1000.5,
-                "remainingAmount": 800.25,
-                "remainingPrincipal": 750,
-                "uniqueSourceInvoiceId": f"SRC-{number}",
-                "paidAmount": 200.25,
-                "creditedAmount": 0,
-                "currency": {"code": "NOK"},
-            }
-        ],
-        "debtors": [
-            {
-                "debtorId": str(uuid.UUID(int=number + 20_000)),
-                "type": "PRIVATE",
-                "debtorNumber": "D-9",
-                "customerNumber": f"CUST-{number}",
-                "firstName": "Kari",
-                "lastName": "Nordmann",
-                "fullName": "Kari Nordmann",
-                "identificationNumber": "01017012345",
-                "email": "kari.nordmann@example.no",
-                "phone": "+4791234567",
-            }
-        ],
-        "remainingAmount": 850.25,
-        "remainingPrincipal": 750,
-        "claims": [],
-        "caseAccountDetails": None,
-    }
-    case.update(overrides)
-    return case
-
-
-def page_json(
-    cases: list[dict[str, Any]],
-    *,
-    total: int | None = None,
-    current_page: int = 1,
-    page_size: int = 25,
-    next_token: str | None = None,
-    previous_token: str | None = None,
-) -> dict[str, Any]:
-    return {
-        "data": cases,
-        "skipSummary": {
-            "status": "SUCCESS",
-            "totalCount": len(cases) if total is None else total,
-            "currentPage": current_page,
-            "pageSize": page_size,
-            "totalPages": 1,
-            "hasNextPage": next_token is not None,
-            "hasPreviousPage": previous_token is not None,
-        },
-        "cursorSummary": {
-            "status": "SUCCESS",
-            "nextPageToken": next_token,
-            "previousPageToken": previous_token,
-        },
-    }
-
-
-def answer(
-    status: int, content: bytes = b"", headers: dict[str, str] | None = None
-) -> Callable[[httpx.Request], httpx.Response]:
-    """A route side effect that builds a fresh response on every call."""
-
-    def respond(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(status, content=content, headers=headers)
-
-    return respond
 
 
 def problem(status: int, errors: dict[str, list[str]]) -> bytes:
@@ -278,9 +162,9 @@ def problem(status: int, errors: dict[str, list[str]]) -> bytes:
 
 
 def test_every_filter_reaches_the_upstream_as_its_parameter(
-    client_a: Client, upstream: respx.MockRouter
+    client_a_in_english: Client, fake_upstream: respx.MockRouter
 ) -> None:
-    response = client_a.get(
+    response = client_a_in_english.get(
         LIST_URL,
         {
             "q": "  hansen  ",
@@ -296,7 +180,7 @@ def test_every_filter_reaches_the_upstream_as_its_parameter(
     )
 
     assert response.status_code == 200
-    assert sent_params(upstream) == {
+    assert sent_params(fake_upstream) == {
         "SearchTerm": "hansen",
         "Status": "OPEN",
         "Type": "DEBT_COLLECTION",
@@ -310,34 +194,34 @@ def test_every_filter_reaches_the_upstream_as_its_parameter(
 
 
 def test_empty_filters_are_not_sent_and_the_page_size_defaults_to_25(
-    client_a: Client, upstream: respx.MockRouter
+    client_a_in_english: Client, fake_upstream: respx.MockRouter
 ) -> None:
     empty = dict.fromkeys(("q", "status", "type", "customer", "invoice", "from", "to", "page"), "")
 
-    client_a.get(LIST_URL, {**empty, "q": "   "})
+    client_a_in_english.get(LIST_URL, {**empty, "q": "   "})
 
-    assert sent_params(upstream) == {"PageSize": "25"}
+    assert sent_params(fake_upstream) == {"PageSize": "25"}
 
 
 def test_the_list_asks_for_the_users_own_organisation_only(
-    client_a: Client, org_b: Organization, upstream: respx.MockRouter
+    client_a_in_english: Client, org_b: Organization, fake_upstream: respx.MockRouter
 ) -> None:
-    client_a.get(LIST_URL, {"customer": "CUST-1"})
+    client_a_in_english.get(LIST_URL, {"customer": "CUST-1"})
 
-    path = upstream.routes["cases"].calls.last.request.url.path
+    path = fake_upstream.routes["cases"].calls.last.request.url.path
     assert ORG_A_ID in path
-    assert ORG_B_ID not in str(upstream.calls.last.request.url)
+    assert ORG_B_ID not in str(fake_upstream.calls.last.request.url)
 
 
 def test_a_case_the_upstream_says_is_another_organisations_is_not_shown(
-    client_a: Client, org_b: Organization, upstream: respx.MockRouter
+    client_a_in_english: Client, org_b: Organization, fake_upstream: respx.MockRouter
 ) -> None:
-    foreign = case_json(4242, organizationId=ORG_B_ID)
-    upstream.routes["cases"].mock(
-        return_value=httpx.Response(200, json=page_json([case_json(1001), foreign]))
+    foreign = org_a_case_json(4242, organizationId=ORG_B_ID)
+    fake_upstream.routes["cases"].mock(
+        return_value=httpx.Response(200, json=page_json([org_a_case_json(1001), foreign]))
     )
 
-    html = body(client_a.get(LIST_URL))
+    html = body(client_a_in_english.get(LIST_URL))
 
     assert "/cases/1001/" in html
     assert "4242" not in html
@@ -358,9 +242,12 @@ def test_a_case_the_upstream_says_is_another_organisations_is_not_shown(
     ],
 )
 def test_invalid_input_is_a_400_with_the_error_beside_the_field_and_nothing_sent(
-    client_a: Client, upstream: respx.MockRouter, query: dict[str, str], field_id: str
+    client_a_in_english: Client,
+    fake_upstream: respx.MockRouter,
+    query: dict[str, str],
+    field_id: str,
 ) -> None:
-    response = client_a.get(LIST_URL, query)
+    response = client_a_in_english.get(LIST_URL, query)
 
     assert response.status_code == 400
     html = body(response)
@@ -369,13 +256,15 @@ def test_invalid_input_is_a_400_with_the_error_beside_the_field_and_nothing_sent
     field = element(html, field_id)
     assert 'aria-invalid="true"' in field
     assert f"{field_id}_error" in attribute(html, "aria-describedby", id=field_id)
-    assert not upstream.calls, "invalid input must never reach the upstream"
+    assert not fake_upstream.calls, "invalid input must never reach the upstream"
 
 
 def test_what_the_user_typed_stays_in_the_fields_after_an_error(
-    client_a: Client, upstream: respx.MockRouter
+    client_a_in_english: Client, fake_upstream: respx.MockRouter
 ) -> None:
-    html = body(client_a.get(LIST_URL, {"q": "<hansen>", "from": "banana", "status": "PAUSED"}))
+    html = body(
+        client_a_in_english.get(LIST_URL, {"q": "<hansen>", "from": "banana", "status": "PAUSED"})
+    )
 
     assert attribute(html, "value", id="id_q") == "<hansen>"
     assert attribute(html, "value", id="id_from") == "banana"
@@ -385,37 +274,37 @@ def test_what_the_user_typed_stays_in_the_fields_after_an_error(
 
 
 def test_an_oversized_page_token_is_refused_without_asking_the_upstream(
-    client_a: Client, upstream: respx.MockRouter
+    client_a_in_english: Client, fake_upstream: respx.MockRouter
 ) -> None:
-    response = client_a.get(LIST_URL, {"page": "t" * 4001})
+    response = client_a_in_english.get(LIST_URL, {"page": "t" * 4001})
 
     assert response.status_code == 400
-    assert not upstream.calls
+    assert not fake_upstream.calls
 
 
 def test_invalid_input_in_an_htmx_request_swaps_the_form_with_its_errors(
-    client_a: Client, upstream: respx.MockRouter
+    client_a_in_english: Client, fake_upstream: respx.MockRouter
 ) -> None:
     query = {"from": "2026-03-02", "to": "2026-03-01"}
-    full = body(client_a.get(LIST_URL, query))
-    response = client_a.get(LIST_URL, query, headers=HTMX)
+    full = body(client_a_in_english.get(LIST_URL, query))
+    response = client_a_in_english.get(LIST_URL, query, headers=HTMX)
 
     assert response.status_code == 400
     assert response["HX-Retarget"] == "#case-search"
     assert response["HX-Reswap"] == "outerHTML"
     assert normalise(body(response)) == normalise(element(full, "case-search"))
-    assert not upstream.calls
+    assert not fake_upstream.calls
 
 
 # --- One context, two renders ---------------------------------------------------------------
 
 
 def test_the_htmx_response_is_exactly_the_results_element_of_the_full_page(
-    client_a: Client, seeded: None
+    client_a_in_english: Client, seeded: None
 ) -> None:
     query = {"status": "OPEN", "size": "10"}
-    full = body(client_a.get(LIST_URL, query))
-    partial = client_a.get(LIST_URL, query, headers=HTMX)
+    full = body(client_a_in_english.get(LIST_URL, query))
+    partial = client_a_in_english.get(LIST_URL, query, headers=HTMX)
 
     assert partial.status_code == 200
     assert "<html" not in body(partial)
@@ -423,14 +312,14 @@ def test_the_htmx_response_is_exactly_the_results_element_of_the_full_page(
 
 
 def test_paging_swap_applied_to_the_page_equals_a_full_render_of_the_pushed_url(
-    client_a: Client, seeded: None
+    client_a_in_english: Client, seeded: None
 ) -> None:
-    first = body(client_a.get(LIST_URL, {"type": "", "size": "10"}))
+    first = body(client_a_in_english.get(LIST_URL, {"type": "", "size": "10"}))
     next_url = attribute(first, "hx-get", rel="next")
     assert attribute(first, "href", rel="next") == next_url  # the same URL with and without JS
 
-    swapped = client_a.get(next_url, headers=HTMX)
-    reloaded = client_a.get(next_url)
+    swapped = client_a_in_english.get(next_url, headers=HTMX)
+    reloaded = client_a_in_english.get(next_url)
 
     assert swapped.status_code == reloaded.status_code == 200
     after_swap = apply_swap(first, "results", body(swapped))
@@ -438,35 +327,37 @@ def test_paging_swap_applied_to_the_page_equals_a_full_render_of_the_pushed_url(
 
 
 def test_removing_a_filter_chip_swaps_form_and_results_like_a_full_render(
-    client_a: Client, seeded: None
+    client_a_in_english: Client, seeded: None
 ) -> None:
-    page = body(client_a.get(LIST_URL, {"status": "OPEN", "type": "DEBT_COLLECTION"}))
+    page = body(client_a_in_english.get(LIST_URL, {"status": "OPEN", "type": "DEBT_COLLECTION"}))
     chip_url = attribute(page, "hx-get", aria_label="Remove filter Status")
     assert attribute(page, "href", aria_label="Remove filter Status") == chip_url
     assert "status=" not in chip_url
     assert "type=DEBT_COLLECTION" in chip_url
 
-    swapped = client_a.get(chip_url, headers=HTMX_SEARCH)
-    reloaded = client_a.get(chip_url)
+    swapped = client_a_in_english.get(chip_url, headers=HTMX_SEARCH)
+    reloaded = client_a_in_english.get(chip_url)
 
     after_swap = apply_swap(page, "case-search", body(swapped))
     assert normalise(main_of(after_swap)) == normalise(main_of(body(reloaded)))
     assert 'value="" selected' in element(body(reloaded), "id_status")
 
 
-def test_typing_swaps_only_the_results_of_the_same_url(client_a: Client, seeded: None) -> None:
+def test_typing_swaps_only_the_results_of_the_same_url(
+    client_a_in_english: Client, seeded: None
+) -> None:
     form_query = {"q": "100", "status": "", "type": "", "customer": "", "size": "25"}
-    full = body(client_a.get(LIST_URL, form_query))
+    full = body(client_a_in_english.get(LIST_URL, form_query))
 
-    typed = client_a.get(LIST_URL, form_query, headers=HTMX)
+    typed = client_a_in_english.get(LIST_URL, form_query, headers=HTMX)
 
     assert normalise(body(typed)) == normalise(element(full, "results"))
 
 
 def test_the_search_box_replaces_the_url_and_filters_push_it(
-    client_a: Client, upstream: respx.MockRouter
+    client_a_in_english: Client, fake_upstream: respx.MockRouter
 ) -> None:
-    html = body(client_a.get(LIST_URL))
+    html = body(client_a_in_english.get(LIST_URL))
 
     search = element(html, "id_q")
     assert 'hx-trigger="input changed delay:300ms, search"' in search
@@ -482,9 +373,9 @@ def test_the_search_box_replaces_the_url_and_filters_push_it(
 
 
 def test_the_results_links_inherit_their_htmx_wiring_from_their_containers(
-    client_a: Client, seeded: None
+    client_a_in_english: Client, seeded: None
 ) -> None:
-    html = body(client_a.get(LIST_URL, {"status": "OPEN"}))
+    html = body(client_a_in_english.get(LIST_URL, {"status": "OPEN"}))
 
     search_tag = re.search(r'<div id="case-search"[^>]*>', html)
     results_tag = re.search(r'<section id="results"[^>]*>', html)
@@ -504,13 +395,13 @@ def test_the_results_links_inherit_their_htmx_wiring_from_their_containers(
 
 @pytest.mark.parametrize("as_htmx_request", [True, False])
 def test_a_history_restore_gets_the_full_page(
-    client_a: Client, upstream: respx.MockRouter, as_htmx_request: bool
+    client_a_in_english: Client, fake_upstream: respx.MockRouter, as_htmx_request: bool
 ) -> None:
     headers = {"HX-History-Restore-Request": "true", "HX-Current-URL": "http://testserver/"}
     if as_htmx_request:
         headers["HX-Request"] = "true"
 
-    html = body(client_a.get(LIST_URL, {"status": "OPEN"}, headers=headers))
+    html = body(client_a_in_english.get(LIST_URL, {"status": "OPEN"}, headers=headers))
 
     assert html.lstrip().startswith("<!doctype html>")
     assert 'id="case-search"' in html
@@ -518,19 +409,19 @@ def test_a_history_restore_gets_the_full_page(
 
 @pytest.mark.parametrize("headers", [{}, HTMX, HTMX_SEARCH])
 def test_responses_vary_on_htmx_and_are_never_stored(
-    client_a: Client, upstream: respx.MockRouter, headers: dict[str, str]
+    client_a_in_english: Client, fake_upstream: respx.MockRouter, headers: dict[str, str]
 ) -> None:
     for query in ({}, {"size": "7"}):
-        response = client_a.get(LIST_URL, query, headers=headers)
+        response = client_a_in_english.get(LIST_URL, query, headers=headers)
 
         assert "no-store" in response["Cache-Control"]
         assert "HX-Request" in response["Vary"]
 
 
 def test_the_results_partial_for_a_filter_change_is_announced_and_says_its_order(
-    client_a: Client, seeded: None
+    client_a_in_english: Client, seeded: None
 ) -> None:
-    html = body(client_a.get(LIST_URL, {"size": "10"}, headers=HTMX))
+    html = body(client_a_in_english.get(LIST_URL, {"size": "10"}, headers=HTMX))
 
     assert attribute(html, "data-announce", **{"class": "pager__status"}) == (
         f"Showing 1{DASH}10 of {SEEDED_CASES}"
@@ -541,17 +432,19 @@ def test_the_results_partial_for_a_filter_change_is_announced_and_says_its_order
     assert "<a" not in thead.group(0), "no column sorting"
 
 
-def test_every_filter_has_a_label(client_a: Client, upstream: respx.MockRouter) -> None:
-    html = body(client_a.get(LIST_URL))
+def test_every_filter_has_a_label(
+    client_a_in_english: Client, fake_upstream: respx.MockRouter
+) -> None:
+    html = body(client_a_in_english.get(LIST_URL))
 
     for name in ("q", "status", "type", "customer", "invoice", "from", "to", "size"):
         assert f'<label for="id_{name}">' in html
 
 
 def test_a_loading_indicator_shows_while_the_list_is_loading(
-    client_a: Client, upstream: respx.MockRouter
+    client_a_in_english: Client, fake_upstream: respx.MockRouter
 ) -> None:
-    html = body(client_a.get(LIST_URL))
+    html = body(client_a_in_english.get(LIST_URL))
 
     form_tag = re.search(r"<form[^>]*>", element(html, "case-search"))
     assert form_tag is not None
@@ -566,27 +459,29 @@ def case_numbers(html: str) -> list[str]:
     return re.findall(r'<tr data-href="/cases/(\d+)/"', html)
 
 
-def test_paging_forward_and_back_with_the_upstreams_tokens(client_a: Client, seeded: None) -> None:
-    first = body(client_a.get(LIST_URL))
+def test_paging_forward_and_back_with_the_upstreams_tokens(
+    client_a_in_english: Client, seeded: None
+) -> None:
+    first = body(client_a_in_english.get(LIST_URL))
     assert f"Showing 1{DASH}25 of 60" in text_of(first)
     assert 'aria-disabled="true">Previous' in first
 
-    second = body(client_a.get(attribute(first, "href", rel="next"), headers=HTMX))
+    second = body(client_a_in_english.get(attribute(first, "href", rel="next"), headers=HTMX))
     assert f"Showing 26{DASH}50 of 60" in text_of(second)
     assert not set(case_numbers(second)) & set(case_numbers(first))
 
-    third = body(client_a.get(attribute(second, "href", rel="next"), headers=HTMX))
+    third = body(client_a_in_english.get(attribute(second, "href", rel="next"), headers=HTMX))
     assert f"Showing 51{DASH}60 of 60" in text_of(third)
     assert 'aria-disabled="true">Next' in third
 
-    back = body(client_a.get(attribute(third, "href", rel="prev"), headers=HTMX))
+    back = body(client_a_in_english.get(attribute(third, "href", rel="prev"), headers=HTMX))
     assert case_numbers(back) == case_numbers(second)
-    back_again = body(client_a.get(attribute(back, "href", rel="prev")))
+    back_again = body(client_a_in_english.get(attribute(back, "href", rel="prev")))
     assert case_numbers(back_again) == case_numbers(first)
 
 
-def test_paging_links_keep_the_other_parameters(client_a: Client, seeded: None) -> None:
-    html = body(client_a.get(LIST_URL, {"q": "", "status": "OPEN", "size": "10"}))
+def test_paging_links_keep_the_other_parameters(client_a_in_english: Client, seeded: None) -> None:
+    html = body(client_a_in_english.get(LIST_URL, {"q": "", "status": "OPEN", "size": "10"}))
 
     next_query = parse_qs(urlsplit(attribute(html, "href", rel="next")).query)
 
@@ -596,22 +491,24 @@ def test_paging_links_keep_the_other_parameters(client_a: Client, seeded: None) 
 
 
 def test_a_rejected_page_token_restarts_a_full_page_at_the_first_page_with_a_notice(
-    client_a: Client, seeded: None
+    client_a_in_english: Client, seeded: None
 ) -> None:
-    response = client_a.get(LIST_URL, {"status": "OPEN", "page": "forged-token"})
+    response = client_a_in_english.get(LIST_URL, {"status": "OPEN", "page": "forged-token"})
 
     assert response.status_code == 302
     assert response["Location"] == "/cases/?status=OPEN"
     assert "no-store" in response["Cache-Control"]
-    html = body(client_a.get(response["Location"]))
+    html = body(client_a_in_english.get(response["Location"]))
     assert "starts again at the first page" in html
     assert f"Showing 1{DASH}" in text_of(html)
 
 
 def test_a_rejected_page_token_restarts_an_htmx_list_and_pushes_the_honest_url(
-    client_a: Client, seeded: None
+    client_a_in_english: Client, seeded: None
 ) -> None:
-    response = client_a.get(LIST_URL, {"status": "OPEN", "page": "forged-token"}, headers=HTMX)
+    response = client_a_in_english.get(
+        LIST_URL, {"status": "OPEN", "page": "forged-token"}, headers=HTMX
+    )
 
     assert response.status_code == 200
     assert response["HX-Push-Url"] == "/cases/?status=OPEN"
@@ -623,12 +520,12 @@ def test_a_rejected_page_token_restarts_an_htmx_list_and_pushes_the_honest_url(
 
 
 def test_a_page_token_for_another_page_size_is_rejected_and_restarted(
-    client_a: Client, seeded: None
+    client_a_in_english: Client, seeded: None
 ) -> None:
-    first = body(client_a.get(LIST_URL, {"size": "10"}))
+    first = body(client_a_in_english.get(LIST_URL, {"size": "10"}))
     token = parse_qs(urlsplit(attribute(first, "href", rel="next")).query)["page"][0]
 
-    response = client_a.get(LIST_URL, {"size": "25", "page": token})
+    response = client_a_in_english.get(LIST_URL, {"size": "25", "page": token})
 
     assert response.status_code == 302
     assert response["Location"] == "/cases/?size=25"
@@ -638,9 +535,9 @@ def test_a_page_token_for_another_page_size_is_rejected_and_restarted(
 
 
 def test_rows_link_to_their_case_and_the_keyboard_reaches_it_through_the_link(
-    client_a: Client, upstream: respx.MockRouter
+    client_a_in_english: Client, fake_upstream: respx.MockRouter
 ) -> None:
-    html = body(client_a.get(LIST_URL))
+    html = body(client_a_in_english.get(LIST_URL))
 
     row = re.search(r'<tr data-href="/cases/1001/"[^>]*>', html)
     assert row is not None
@@ -649,18 +546,18 @@ def test_rows_link_to_their_case_and_the_keyboard_reaches_it_through_the_link(
 
 
 def test_the_row_shows_readable_labels_the_local_date_and_the_invoice_count(
-    client_a: Client, upstream: respx.MockRouter
+    client_a_in_english: Client, fake_upstream: respx.MockRouter
 ) -> None:
-    waiting = case_json(
+    waiting = org_a_case_json(
         1001,
         status="PAUSED",
         subStatus="DEBT_COLLECTION_LIST_MANUAL",
         type="LEGAL_COLLECTION",
         registeredAt="2026-03-01T23:30:00Z",
     )
-    upstream.routes["cases"].mock(return_value=httpx.Response(200, json=page_json([waiting])))
+    fake_upstream.routes["cases"].mock(return_value=httpx.Response(200, json=page_json([waiting])))
 
-    text = text_of(body(client_a.get(LIST_URL, headers={"Accept-Language": "en"})))
+    text = text_of(body(client_a_in_english.get(LIST_URL, headers={"Accept-Language": "en"})))
 
     assert "Paused" in text
     assert "Awaiting debt collection approval" in text
@@ -670,13 +567,13 @@ def test_the_row_shows_readable_labels_the_local_date_and_the_invoice_count(
 
 
 def test_an_unknown_status_from_the_upstream_is_shown_humanised(
-    client_a: Client, upstream: respx.MockRouter
+    client_a_in_english: Client, fake_upstream: respx.MockRouter
 ) -> None:
-    upstream.routes["cases"].mock(
-        return_value=httpx.Response(200, json=page_json([case_json(status="ON_HOLD_LEGAL")]))
+    fake_upstream.routes["cases"].mock(
+        return_value=httpx.Response(200, json=page_json([org_a_case_json(status="ON_HOLD_LEGAL")]))
     )
 
-    response = client_a.get(LIST_URL)
+    response = client_a_in_english.get(LIST_URL)
 
     assert response.status_code == 200
     assert "On hold legal" in text_of(body(response))
@@ -690,24 +587,30 @@ def test_an_unknown_status_from_the_upstream_is_shown_humanised(
     ],
 )
 def test_the_count_and_amounts_follow_the_browsers_language(
-    client_a: Client, upstream: respx.MockRouter, language: str, count: str, amount: str
+    client_a_in_english: Client,
+    fake_upstream: respx.MockRouter,
+    language: str,
+    count: str,
+    amount: str,
 ) -> None:
-    cases = [case_json(2000 + n, remainingAmount="1234567.5") for n in range(25)]
-    upstream.routes["cases"].mock(
+    cases = [org_a_case_json(2000 + n, remainingAmount="1234567.5") for n in range(25)]
+    fake_upstream.routes["cases"].mock(
         return_value=httpx.Response(
             200,
             json=page_json(cases, total=1234, current_page=2, next_token="n", previous_token="p"),
         )
     )
 
-    html = body(client_a.get(LIST_URL, headers={"Accept-Language": language}))
+    html = body(client_a_in_english.get(LIST_URL, headers={"Accept-Language": language}))
 
     assert count in text_of(html)
     assert amount in text_of(html)
 
 
-def test_hostile_upstream_text_is_escaped(client_a: Client, upstream: respx.MockRouter) -> None:
-    hostile = case_json(
+def test_hostile_upstream_text_is_escaped(
+    client_a_in_english: Client, fake_upstream: respx.MockRouter
+) -> None:
+    hostile = org_a_case_json(
         1001,
         type="<img src=x onerror=alert(1)>",
         description="<img src=x onerror=alert(2)>",
@@ -715,10 +618,10 @@ def test_hostile_upstream_text_is_escaped(client_a: Client, upstream: respx.Mock
     )
     hostile["debtors"][0]["fullName"] = "<script>alert(1)</script>"
     hostile["invoices"][0]["currency"] = {"code": "<b>NOK</b>"}
-    upstream.routes["cases"].mock(return_value=httpx.Response(200, json=page_json([hostile])))
+    fake_upstream.routes["cases"].mock(return_value=httpx.Response(200, json=page_json([hostile])))
 
     for headers in ({}, HTMX):
-        html = body(client_a.get(LIST_URL, headers=headers))
+        html = body(client_a_in_english.get(LIST_URL, headers=headers))
 
         assert "<script>alert" not in html
         assert "<img src=x" not in html
@@ -727,9 +630,9 @@ def test_hostile_upstream_text_is_escaped(client_a: Client, upstream: respx.Mock
 
 
 def test_an_empty_result_says_so_and_offers_to_clear_the_filters(
-    client_a: Client, seeded: None
+    client_a_in_english: Client, seeded: None
 ) -> None:
-    html = body(client_a.get(LIST_URL, {"q": "no-such-case-anywhere", "size": "50"}))
+    html = body(client_a_in_english.get(LIST_URL, {"q": "no-such-case-anywhere", "size": "50"}))
 
     results = element(html, "results")
     assert "No cases match this search." in text_of(results)
@@ -739,10 +642,10 @@ def test_an_empty_result_says_so_and_offers_to_clear_the_filters(
 
 
 def test_active_filters_are_removable_chips_and_the_export_link_keeps_them(
-    client_a: Client, upstream: respx.MockRouter
+    client_a_in_english: Client, fake_upstream: respx.MockRouter
 ) -> None:
     query = {"q": "hansen", "status": "OPEN", "from": "2026-01-01", "size": "10", "page": "tok"}
-    html = body(client_a.get(LIST_URL, query, headers={"Accept-Language": "en"}))
+    html = body(client_a_in_english.get(LIST_URL, query, headers={"Accept-Language": "en"}))
 
     chips = text_of(element(html, "results"))
     assert "Search: hansen" in chips
@@ -780,16 +683,16 @@ FAILURES = [
 
 @pytest.mark.parametrize(("failure", "status", "retry_after", "retryable"), FAILURES)
 def test_an_upstream_failure_on_a_full_page_keeps_the_form_and_explains(
-    client_a: Client,
-    upstream: respx.MockRouter,
+    client_a_in_english: Client,
+    fake_upstream: respx.MockRouter,
     failure: Any,
     status: int,
     retry_after: str | None,
     retryable: bool,
 ) -> None:
-    upstream.routes["cases"].mock(side_effect=failure)
+    fake_upstream.routes["cases"].mock(side_effect=failure)
 
-    response = client_a.get(LIST_URL, {"status": "OPEN"})
+    response = client_a_in_english.get(LIST_URL, {"status": "OPEN"})
 
     assert response.status_code == status
     assert response.get("Retry-After") == retry_after
@@ -807,17 +710,17 @@ def test_an_upstream_failure_on_a_full_page_keeps_the_form_and_explains(
 
 @pytest.mark.parametrize(("failure", "status", "retry_after", "retryable"), FAILURES)
 def test_an_upstream_failure_in_an_htmx_request_swaps_an_error_into_the_results(
-    client_a: Client,
-    upstream: respx.MockRouter,
+    client_a_in_english: Client,
+    fake_upstream: respx.MockRouter,
     failure: Any,
     status: int,
     retry_after: str | None,
     retryable: bool,
 ) -> None:
-    upstream.routes["cases"].mock(side_effect=failure)
+    fake_upstream.routes["cases"].mock(side_effect=failure)
 
-    full = client_a.get(LIST_URL, {"q": "hansen"})
-    response = client_a.get(LIST_URL, {"q": "hansen"}, headers=HTMX)
+    full = client_a_in_english.get(LIST_URL, {"q": "hansen"})
+    response = client_a_in_english.get(LIST_URL, {"q": "hansen"}, headers=HTMX)
 
     assert response.status_code == status
     assert response.get("Retry-After") == retry_after
@@ -829,11 +732,11 @@ def test_an_upstream_failure_in_an_htmx_request_swaps_an_error_into_the_results(
 
 
 def test_a_chip_click_that_fails_upstream_still_swaps_the_form(
-    client_a: Client, upstream: respx.MockRouter
+    client_a_in_english: Client, fake_upstream: respx.MockRouter
 ) -> None:
-    upstream.routes["cases"].mock(side_effect=answer(502))
+    fake_upstream.routes["cases"].mock(side_effect=answer(502))
 
-    response = client_a.get(LIST_URL, {"type": "DEBT_COLLECTION"}, headers=HTMX_SEARCH)
+    response = client_a_in_english.get(LIST_URL, {"type": "DEBT_COLLECTION"}, headers=HTMX_SEARCH)
 
     assert response.status_code == 502
     html = body(response)
@@ -843,9 +746,9 @@ def test_a_chip_click_that_fails_upstream_still_swaps_the_form(
 
 
 def test_an_upstream_refusal_other_than_the_page_token_is_a_502(
-    client_a: Client, upstream: respx.MockRouter
+    client_a_in_english: Client, fake_upstream: respx.MockRouter
 ) -> None:
-    upstream.routes["cases"].mock(
+    fake_upstream.routes["cases"].mock(
         side_effect=answer(
             400,
             problem(400, {"Status": ["nope"]}),
@@ -853,15 +756,15 @@ def test_an_upstream_refusal_other_than_the_page_token_is_a_502(
         )
     )
 
-    response = client_a.get(LIST_URL, {"status": "OPEN"})
+    response = client_a_in_english.get(LIST_URL, {"status": "OPEN"})
 
     assert response.status_code == 502
 
 
 def test_a_refused_page_token_when_none_was_sent_is_a_502_not_a_restart(
-    client_a: Client, upstream: respx.MockRouter
+    client_a_in_english: Client, fake_upstream: respx.MockRouter
 ) -> None:
-    upstream.routes["cases"].mock(
+    fake_upstream.routes["cases"].mock(
         side_effect=answer(
             400,
             problem(400, {"PageToken": ["bad"]}),
@@ -869,25 +772,25 @@ def test_a_refused_page_token_when_none_was_sent_is_a_502_not_a_restart(
         )
     )
 
-    full = client_a.get(LIST_URL, {"status": "OPEN"})
-    swapped = client_a.get(LIST_URL, {"status": "OPEN"}, headers=HTMX)
+    full = client_a_in_english.get(LIST_URL, {"status": "OPEN"})
+    swapped = client_a_in_english.get(LIST_URL, {"status": "OPEN"}, headers=HTMX)
 
     assert full.status_code == 502  # not a redirect to itself
     assert swapped.status_code == 502
     assert "HX-Push-Url" not in swapped
-    assert len(upstream.routes["cases"].calls) == 2
+    assert len(fake_upstream.routes["cases"].calls) == 2
 
 
 @pytest.mark.parametrize("number", [0, -7])
 def test_a_case_number_no_page_can_have_is_shown_without_a_link(
-    client_a: Client, upstream: respx.MockRouter, number: int
+    client_a_in_english: Client, fake_upstream: respx.MockRouter, number: int
 ) -> None:
-    odd = {**case_json(1002), "caseNumber": number}
-    upstream.routes["cases"].mock(
-        return_value=httpx.Response(200, json=page_json([odd, case_json(1001)]))
+    odd = {**org_a_case_json(1002), "caseNumber": number}
+    fake_upstream.routes["cases"].mock(
+        return_value=httpx.Response(200, json=page_json([odd, org_a_case_json(1001)]))
     )
 
-    response = client_a.get(LIST_URL)
+    response = client_a_in_english.get(LIST_URL)
 
     assert response.status_code == 200
     html = body(response)
@@ -895,6 +798,8 @@ def test_a_case_number_no_page_can_have_is_shown_without_a_link(
     assert '<a href="/cases/1001/">1001</a>' in html
 
 
-def test_only_get_and_head_are_allowed(client_a: Client, upstream: respx.MockRouter) -> None:
-    assert client_a.post(LIST_URL).status_code == 405
-    assert not upstream.calls
+def test_only_get_and_head_are_allowed(
+    client_a_in_english: Client, fake_upstream: respx.MockRouter
+) -> None:
+    assert client_a_in_english.post(LIST_URL).status_code == 405
+    assert not fake_upstream.calls

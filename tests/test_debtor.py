@@ -10,33 +10,20 @@ from django.test import Client
 from dashboard.models import Organization, Role
 from sandbox.models import Case as SandboxCase
 from sandbox.models import SandboxOrganization
-from tests.conftest import ORG_B_ID
-from tests.test_case_detail import (
+from tests.support.pages import nok, section, text_of
+from tests.support.people import ORG_B_ID, logged_in
+from tests.support.sandbox_data import (
     DEBTOR_ID,
     NATIONAL_ID,
     add_case,
     add_claim,
     add_debtor,
     add_invoice,
-    logged_in,
-    nok,
     sandbox_organization,
-    section,
-    text_of,
 )
-from tests.upstream import RecordingTransport
+from tests.support.transport import RecordingTransport
 
 CUSTOMER = "K-1001"
-
-
-@pytest.fixture
-def upstream(sandbox_upstream: RecordingTransport) -> RecordingTransport:
-    return sandbox_upstream
-
-
-@pytest.fixture
-def sandbox_a(org_a: Organization, upstream: RecordingTransport) -> SandboxOrganization:
-    return sandbox_organization(org_a)
 
 
 def debtor_case(
@@ -157,7 +144,7 @@ def test_another_organisations_customer_is_404_without_asking_for_that_organisat
     client_a: Client,
     three_cases: list[SandboxCase],
     org_b: Organization,
-    upstream: RecordingTransport,
+    sandbox_upstream: RecordingTransport,
 ) -> None:
     debtor_case(
         sandbox_organization(org_b), 6_000_001, remaining="1", principal="1", day=5, customer="K-B"
@@ -166,8 +153,8 @@ def test_another_organisations_customer_is_404_without_asking_for_that_organisat
     response = client_a.get(url("K-B"))
 
     assert response.status_code == 404
-    assert upstream.requests
-    assert all(ORG_B_ID not in str(request.url) for request in upstream.requests)
+    assert sandbox_upstream.requests
+    assert all(ORG_B_ID not in str(request.url) for request in sandbox_upstream.requests)
 
 
 @pytest.mark.parametrize(("fault", "status"), [("500", 502), ("503", 503), ("429", 429)])

@@ -11,8 +11,6 @@ from typing import Any, cast
 import httpx
 import pytest
 import respx
-from django.conf import settings
-from django.contrib.auth.models import User
 from django.http import HttpResponseBase, StreamingHttpResponse
 from django.test import Client
 from django.utils import timezone
@@ -23,9 +21,11 @@ from cases.export import csv_lines
 from dashboard.models import Organization
 from sandbox.models import Debtor
 from sandbox.seeding import seed_organization
-from tests.conftest import ORG_A_ID
 from tests.support import autocollect as client_fakes
-from tests.test_case_list import CASES_ROUTE, answer, case_json, page_json
+from tests.support.autocollect import answer, page_json
+from tests.support.dashboard_upstream import org_a_case_json, router_at_configured_urls
+from tests.support.people import ORG_A_ID
+from tests.support.transport import RecordingTransport
 
 EXPORT_URL = "/cases/export.csv"
 HEADER = [
@@ -41,18 +41,6 @@ HEADER = [
     "Invoice numbers",
     "Customer numbers",
 ]
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def client_a(agent_a: User) -> Client:
-    client = Client(headers={"Accept-Language": "en"})
-    client.force_login(agent_a)
-    return client
 
 
 class Pages:
@@ -90,21 +78,14 @@ def numbered_pages(*sizes: int) -> list[list[dict[str, Any]]]:
     start = 5000
     pages = []
     for size in sizes:
-        pages.append([case_json(number) for number in range(start, start + size)])
+        pages.append([org_a_case_json(number) for number in range(start, start + size)])
         start += size
     return pages
 
 
 @pytest.fixture
-def upstream() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=False) as router:
-        router.post(settings.AUTOCOLLECT_TOKEN_URL, name="token").mock(
-            return_value=httpx.Response(
-                200, json={"access_token": "t", "token_type": "Bearer", "expires_in": 3600}
-            )
-        )
-        router.get(CASES_ROUTE, name="cases")
-        yield router
+def fake_upstream() -> Iterator[respx.MockRouter]:
+    yield from router_at_configured_urls()
 
 
 def serve(router: respx.MockRouter, pages: Pages) -> Pages:
@@ -127,11 +108,11 @@ def read_csv(response: HttpResponseBase) -> list[list[str]]:
 
 
 def test_the_export_streams_every_case_across_all_upstream_pages(
-    client_a: Client, org_a: Organization, sandbox_upstream: None
+    client_a_in_english: Client, org_a: Organization, sandbox_upstream: RecordingTransport
 ) -> None:
     seed_organization(uuid.UUID(ORG_A_ID), org_a.name, 230, seed=3)
 
-    response = client_a.get(EXPORT_URL)
+    response = client_a_in_english.get(EXPORT_URL)
 
     assert response.status_code == 200
     assert isinstance(response, StreamingHttpResponse)
@@ -142,17 +123,17 @@ def test_the_export_streams_every_case_across_all_upstream_pages(
 
 
 def test_the_export_applies_the_lists_filters_to_every_page(
-    client_a: Client, upstream: respx.MockRouter
+    client_a_in_english: Client, fake_upstream: respx.MockRouter
 ) -> None:
-    serve(upstream, Pages(numbered_pages(100, 100, 3)))
+    serve(fake_upstream, Pages(numbered_pages(100, 100, 3)))
 
-    response = client_a.get(
+    response = client_a_in_english.get(
         EXPORT_URL, {"status": "OPEN", "q": "hansen", "page": "ignored", "size": "10"}
     )
     rows = read_csv(response)
 
     assert len(rows) == 1 + 203
-    for call in upstream.routes["cases"].calls:
+    for call in fake_upstream.routes["cases"].calls:
         params = call.request.url.params
         assert params["Status"] == "OPEN"
         assert params["SearchTerm"] == "hansen"
@@ -161,11 +142,11 @@ def test_the_export_applies_the_lists_filters_to_every_page(
 
 
 def test_later_pages_are_fetched_only_as_the_file_is_read(
-    client_a: Client, upstream: respx.MockRouter
+    client_a_in_english: Client, fake_upstream: respx.MockRouter
 ) -> None:
-    pages = serve(upstream, Pages(numbered_pages(100, 100, 5)))
+    pages = serve(fake_upstream, Pages(numbered_pages(100, 100, 5)))
 
-    response = client_a.get(EXPORT_URL)
+    response = client_a_in_english.get(EXPORT_URL)
 
     assert isinstance(response, StreamingHttpResponse)
     assert pages.asked == [None]  # the first page is fetched before answering (for its status)
@@ -181,10 +162,10 @@ def test_later_pages_are_fetched_only_as_the_file_is_read(
 
 
 def test_the_export_holds_no_list_of_cases(
-    client_a: Client, upstream: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
+    client_a_in_english: Client, fake_upstream: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The view passes the client's lazy iterator on; it never asks list_cases itself."""
-    serve(upstream, Pages(numbered_pages(2)))
+    serve(fake_upstream, Pages(numbered_pages(2)))
     calls: list[str] = []
     real_iter_cases = autocollect.iter_cases
 
@@ -194,7 +175,7 @@ def test_the_export_holds_no_list_of_cases(
 
     monkeypatch.setattr(autocollect, "iter_cases", recording_iter_cases)
 
-    rows = read_csv(client_a.get(EXPORT_URL))
+    rows = read_csv(client_a_in_english.get(EXPORT_URL))
 
     assert calls == ["iter_cases"]
     assert len(rows) == 3
@@ -204,11 +185,11 @@ def test_the_export_holds_no_list_of_cases(
 
 
 def test_no_identification_number_email_or_phone_is_exported(
-    client_a: Client, upstream: respx.MockRouter
+    client_a_in_english: Client, fake_upstream: respx.MockRouter
 ) -> None:
-    serve(upstream, Pages(numbered_pages(3)))
+    serve(fake_upstream, Pages(numbered_pages(3)))
 
-    text = "\n".join(",".join(row) for row in read_csv(client_a.get(EXPORT_URL)))
+    text = "\n".join(",".join(row) for row in read_csv(client_a_in_english.get(EXPORT_URL)))
 
     assert "01017012345" not in text
     assert "kari.nordmann@example.no" not in text
@@ -217,7 +198,7 @@ def test_no_identification_number_email_or_phone_is_exported(
 
 
 def test_no_seeded_identification_number_is_exported(
-    client_a: Client, org_a: Organization, sandbox_upstream: None
+    client_a_in_english: Client, org_a: Organization, sandbox_upstream: RecordingTransport
 ) -> None:
     seed_organization(uuid.UUID(ORG_A_ID), org_a.name, 40, seed=5)
     debtors = Debtor.objects.filter(organization_id=uuid.UUID(ORG_A_ID))
@@ -229,7 +210,7 @@ def test_no_seeded_identification_number_is_exported(
     }
     assert personal
 
-    rows = read_csv(client_a.get(EXPORT_URL))
+    rows = read_csv(client_a_in_english.get(EXPORT_URL))
     text = "\n".join(",".join(row) for row in rows)
 
     assert not [value for value in personal if value in text]
@@ -238,9 +219,9 @@ def test_no_seeded_identification_number_is_exported(
 
 
 def test_a_row_has_the_tables_columns_plus_invoice_and_customer_numbers(
-    client_a: Client, upstream: respx.MockRouter
+    client_a_in_english: Client, fake_upstream: respx.MockRouter
 ) -> None:
-    case = case_json(
+    case = org_a_case_json(
         7001,
         status="PAUSED",
         subStatus="DEBT_COLLECTION_LIST_MANUAL",
@@ -252,9 +233,9 @@ def test_a_row_has_the_tables_columns_plus_invoice_and_customer_numbers(
         {**case["debtors"][0], "fullName": "Ola Nordmann", "customerNumber": "CUST-2"}
     )
     case["invoices"].append({**case["invoices"][0], "invoiceNumber": "F-2"})
-    serve(upstream, Pages([[case]]))
+    serve(fake_upstream, Pages([[case]]))
 
-    rows = read_csv(client_a.get(EXPORT_URL))
+    rows = read_csv(client_a_in_english.get(EXPORT_URL))
 
     assert rows[1] == [
         "7001",
@@ -272,16 +253,16 @@ def test_a_row_has_the_tables_columns_plus_invoice_and_customer_numbers(
 
 
 def test_cells_a_spreadsheet_would_run_as_formulas_are_neutralised(
-    client_a: Client, upstream: respx.MockRouter
+    client_a_in_english: Client, fake_upstream: respx.MockRouter
 ) -> None:
-    case = case_json(7002, remainingAmount="-150.50", type="@SUM(A1:A9)")
+    case = org_a_case_json(7002, remainingAmount="-150.50", type="@SUM(A1:A9)")
     case["debtors"][0]["fullName"] = '=HYPERLINK("http://evil.example","click")'
     case["debtors"][0]["customerNumber"] = "+47 1234"
     case["invoices"][0]["invoiceNumber"] = "-2+3"
     case["debtors"].append({**case["debtors"][0], "fullName": "\tTabbed", "customerNumber": "\rX"})
-    serve(upstream, Pages([[case]]))
+    serve(fake_upstream, Pages([[case]]))
 
-    row = read_csv(client_a.get(EXPORT_URL))[1]
+    row = read_csv(client_a_in_english.get(EXPORT_URL))[1]
 
     assert row[1] == '\'=HYPERLINK("http://evil.example","click"); \tTabbed'
     assert row[2] == "'@SUM(A1:A9)"
@@ -291,13 +272,13 @@ def test_cells_a_spreadsheet_would_run_as_formulas_are_neutralised(
 
 
 def test_the_file_has_a_bom_and_download_headers(
-    client_a: Client, upstream: respx.MockRouter
+    client_a_in_english: Client, fake_upstream: respx.MockRouter
 ) -> None:
-    case = case_json(7003)
+    case = org_a_case_json(7003)
     case["debtors"][0]["fullName"] = "Åse Ødegård Æsir"
-    serve(upstream, Pages([[case]]))
+    serve(fake_upstream, Pages([[case]]))
 
-    response = client_a.get(EXPORT_URL)
+    response = client_a_in_english.get(EXPORT_URL)
     raw = streamed(response)
 
     assert raw.startswith(b"\xef\xbb\xbfCase number,")
@@ -323,13 +304,13 @@ def test_the_file_has_a_bom_and_download_headers(
     ],
 )
 def test_a_failure_part_way_ends_the_file_with_an_incomplete_line(
-    client_a: Client, upstream: respx.MockRouter, failure: Any, reason: str
+    client_a_in_english: Client, fake_upstream: respx.MockRouter, failure: Any, reason: str
 ) -> None:
     pages = Pages(numbered_pages(100, 100))
     pages.fail_on[1] = failure
-    serve(upstream, pages)
+    serve(fake_upstream, pages)
 
-    response = client_a.get(EXPORT_URL)
+    response = client_a_in_english.get(EXPORT_URL)
 
     assert response.status_code == 200
     rows = read_csv(response)
@@ -350,13 +331,13 @@ def test_a_failure_part_way_ends_the_file_with_an_incomplete_line(
     ],
 )
 def test_a_failure_on_the_first_page_is_an_error_status_not_a_file(
-    client_a: Client, upstream: respx.MockRouter, failure: Any, status: int
+    client_a_in_english: Client, fake_upstream: respx.MockRouter, failure: Any, status: int
 ) -> None:
     pages = Pages(numbered_pages(100, 100))
     pages.fail_on[0] = failure
-    serve(upstream, pages)
+    serve(fake_upstream, pages)
 
-    response = client_a.get(EXPORT_URL)
+    response = client_a_in_english.get(EXPORT_URL)
 
     assert response.status_code == status
     assert not response.streaming
@@ -369,22 +350,22 @@ def test_a_failure_on_the_first_page_is_an_error_status_not_a_file(
     [{"status": "NOPE"}, {"from": "2026-03-02", "to": "2026-03-01"}, {"size": "7"}],
 )
 def test_invalid_filters_are_a_400_in_plain_words_and_nothing_is_asked_upstream(
-    client_a: Client, upstream: respx.MockRouter, query: dict[str, str]
+    client_a_in_english: Client, fake_upstream: respx.MockRouter, query: dict[str, str]
 ) -> None:
-    response = client_a.get(EXPORT_URL, query)
+    response = client_a_in_english.get(EXPORT_URL, query)
 
     assert response.status_code == 400
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     assert response.content.decode().startswith("The export was not started")
-    assert not upstream.calls
+    assert not fake_upstream.calls
 
 
 def test_an_empty_search_exports_just_the_header(
-    client_a: Client, upstream: respx.MockRouter
+    client_a_in_english: Client, fake_upstream: respx.MockRouter
 ) -> None:
-    serve(upstream, Pages([[]]))
+    serve(fake_upstream, Pages([[]]))
 
-    rows = read_csv(client_a.get(EXPORT_URL, {"q": "nothing"}))
+    rows = read_csv(client_a_in_english.get(EXPORT_URL, {"q": "nothing"}))
 
     assert rows == [HEADER]
 
@@ -393,12 +374,12 @@ def test_an_empty_search_exports_just_the_header(
 
 
 def test_an_upstream_with_ever_new_page_tokens_ends_at_the_page_limit_and_says_so(
-    client_a: Client, upstream: respx.MockRouter, settings: Settings
+    client_a_in_english: Client, fake_upstream: respx.MockRouter, settings: Settings
 ) -> None:
     settings.AUTOCOLLECT_MAX_PAGES = 3
-    pages = serve(upstream, Pages(numbered_pages(2, 2, 2, 2, 2)))  # more pages than allowed
+    pages = serve(fake_upstream, Pages(numbered_pages(2, 2, 2, 2, 2)))  # more pages than allowed
 
-    rows = read_csv(client_a.get(EXPORT_URL))
+    rows = read_csv(client_a_in_english.get(EXPORT_URL))
 
     assert len(rows) == 1 + 6 + 1
     assert rows[-1] == [
@@ -408,14 +389,14 @@ def test_an_upstream_with_ever_new_page_tokens_ends_at_the_page_limit_and_says_s
 
 
 def test_a_page_token_loop_ends_the_file_with_an_incomplete_line(
-    client_a: Client, upstream: respx.MockRouter
+    client_a_in_english: Client, fake_upstream: respx.MockRouter
 ) -> None:
     def same_token_for_ever(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json=page_json([case_json(5000)], next_token="again"))
+        return httpx.Response(200, json=page_json([org_a_case_json(5000)], next_token="again"))
 
-    upstream.routes["cases"].mock(side_effect=same_token_for_ever)
+    fake_upstream.routes["cases"].mock(side_effect=same_token_for_ever)
 
-    rows = read_csv(client_a.get(EXPORT_URL))
+    rows = read_csv(client_a_in_english.get(EXPORT_URL))
 
     assert rows[-1][0].startswith("# EXPORT INCOMPLETE: the collection service was unavailable")
 
@@ -430,26 +411,26 @@ def test_a_page_token_loop_ends_the_file_with_an_incomplete_line(
     ],
 )
 def test_a_moment_at_the_calendars_ends_leaves_the_date_empty_and_the_file_whole(
-    client_a: Client, upstream: respx.MockRouter, registered_at: str
+    client_a_in_english: Client, fake_upstream: respx.MockRouter, registered_at: str
 ) -> None:
-    odd = case_json(5001, registeredAt=registered_at, closedAt=registered_at)
-    serve(upstream, Pages([[case_json(5000), odd, case_json(5002)]]))
+    odd = org_a_case_json(5001, registeredAt=registered_at, closedAt=registered_at)
+    serve(fake_upstream, Pages([[org_a_case_json(5000), odd, org_a_case_json(5002)]]))
 
-    rows = read_csv(client_a.get(EXPORT_URL))
+    rows = read_csv(client_a_in_english.get(EXPORT_URL))
 
     assert [row[0] for row in rows[1:]] == ["5000", "5001", "5002"]
     assert rows[2][5] == ""
 
 
 def test_odd_but_readable_values_are_exported_as_they_are(
-    client_a: Client, upstream: respx.MockRouter
+    client_a_in_english: Client, fake_upstream: respx.MockRouter
 ) -> None:
-    negative = case_json(5005, caseNumber=-5, remainingAmount="-999999999999999.99")
+    negative = org_a_case_json(5005, caseNumber=-5, remainingAmount="-999999999999999.99")
     negative["debtors"][0]["customerNumber"] = "C-1\n../../accounts/logout"
-    zero = case_json(5006, caseNumber=0, remainingAmount="999999999999999.99")
-    serve(upstream, Pages([[negative, zero]]))
+    zero = org_a_case_json(5006, caseNumber=0, remainingAmount="999999999999999.99")
+    serve(fake_upstream, Pages([[negative, zero]]))
 
-    rows = read_csv(client_a.get(EXPORT_URL))
+    rows = read_csv(client_a_in_english.get(EXPORT_URL))
 
     assert [row[0] for row in rows[1:]] == ["-5", "0"]
     assert rows[1][6] == "-999999999999999.99"
@@ -460,7 +441,7 @@ def test_odd_but_readable_values_are_exported_as_they_are(
 def test_csv_lines_shows_a_moment_oslo_cannot_show_by_its_own_day() -> None:
     """Cases built elsewhere than the client's parsing: the file still ends properly."""
     with client_fakes.upstream_settings():
-        parsed = client_fakes.list_with(client_fakes.page_json()).cases[0]
+        parsed = client_fakes.list_with(page_json()).cases[0]
     edge = replace(parsed, registered_at=datetime(9999, 12, 31, 23, 59, tzinfo=UTC))
 
     lines = list(csv_lines([parsed, edge, parsed]))

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from cases.forms import CaseFilterForm
-from tests.upstream import RecordingTransport
+from tests.support.transport import RecordingTransport
 
 LIST_URL = "/cases/"
 EXPORT_URL = "/cases/export.csv"

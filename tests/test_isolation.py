@@ -25,8 +25,8 @@ from dashboard.models import Organization, Role
 from sandbox.models import Case as SandboxCase
 from sandbox.models import Debtor as SandboxDebtor
 from sandbox.seeding import seed_organization
-from tests.conftest import make_member
-from tests.upstream import RecordingTransport
+from tests.support.people import make_member
+from tests.support.transport import RecordingTransport
 
 # URLs that hold no organisation data, each tested where it lives (tests/test_tenancy.py).
 ORGANIZATION_NEUTRAL = {"home", "login", "logout", "switch_organization", "set_language", "healthz"}

@@ -4,8 +4,8 @@ import pytest
 from django.test import Client, override_settings
 
 from dashboard.models import Organization
-from tests.test_case_detail import sandbox_organization
-from tests.upstream import RecordingTransport
+from tests.support.sandbox_data import sandbox_organization
+from tests.support.transport import RecordingTransport
 
 
 @pytest.mark.parametrize("debug", [True, False])

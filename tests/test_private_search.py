@@ -9,22 +9,22 @@ from django.test import Client
 from cases import private_search
 from dashboard.models import Organization, Role
 from sandbox.models import SandboxOrganization
-from tests.conftest import make_member
-from tests.test_case_detail import add_case, add_debtor, sandbox_organization
-from tests.upstream import RecordingTransport
+from tests.support.people import make_member
+from tests.support.sandbox_data import add_case, add_debtor
+from tests.support.transport import RecordingTransport
 
 EMAIL = "kari.nordmann@example.no"
 LINK_ATTRIBUTES = re.compile(r'(?:href|hx-get|hx-post|action|value)="([^"]*)"')
 
 
 @pytest.fixture
-def sandbox_a(org_a: Organization, sandbox_upstream: RecordingTransport) -> SandboxOrganization:
-    sandbox = sandbox_organization(org_a)
+def sandbox_a(sandbox_a: SandboxOrganization) -> SandboxOrganization:
+    """Organisation A in the sandbox with two cases, their debtors known by e-mail."""
     for number, email in ((1000001, EMAIL), (1000002, "ola@example.no")):
-        case = add_case(sandbox, number)
+        case = add_case(sandbox_a, number)
         add_debtor(case, email=email, full_name=f"Debtor {number}", debtor_id=uuid.uuid4())
         case.refresh_search_text()
-    return sandbox
+    return sandbox_a
 
 
 def generated_urls(html: str) -> list[str]:

@@ -19,7 +19,7 @@ from django.urls import include, path
 from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.vary import vary_on_headers
-from pytest_django import DjangoAssertNumQueries, Settings
+from pytest_django import DjangoAssertNumQueries
 
 from cases.autocollect import (
     ACCOUNT_TYPES,
@@ -94,12 +94,6 @@ urlpatterns = [
 ]
 
 pytestmark = pytest.mark.urls("tests.test_shell")
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Settings) -> None:
-    """Users are created per test; a slow password hash would dominate the run."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 # --------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from dashboard.middleware import SESSION_ORGANIZATION_KEY, OrganizationMiddleware
 from dashboard.models import Membership, Organization, Role
-from tests.conftest import make_member
+from tests.support.people import make_member
 
 # URL prefixes that must answer without a dashboard login.
 PUBLIC_PREFIXES = ("accounts/login/", "healthz", "i18n/", "sandbox/", "admin/")

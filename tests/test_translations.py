@@ -20,7 +20,7 @@ from django.test import Client
 
 from dashboard.models import Organization
 from sandbox.seeding import seed_organization
-from tests.conftest import ORG_A_ID
+from tests.support.people import ORG_A_ID
 
 CATALOGUE_DIR = Path(settings.LOCALE_PATHS[0]) / "nb" / "LC_MESSAGES"
 PO_FILE = CATALOGUE_DIR / "django.po"

@@ -12,7 +12,6 @@ import csv
 import io
 import re
 import uuid
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlsplit
@@ -31,23 +30,25 @@ from dashboard.models import Membership, Organization, Role
 from sandbox.models import Case as SandboxCase
 from sandbox.models import Claim as SandboxClaim
 from sandbox.models import Debtor as SandboxDebtor
-from sandbox.models import DebtorType, Fault, SandboxOrganization
+from sandbox.models import Fault, SandboxOrganization
 from sandbox.search import fold_for_search
 from sandbox.seeding import seed_organization
-from tests.browser.conftest import (
+from tests.support.browser import (
     DEFAULT_TIMEOUT_MS,
     HTTP_ERROR_MESSAGES,
+    PAGE_SIZE,
     VIEWPORT,
     assert_accessible,
     assert_no_console_errors,
     login,
+    table_case_numbers,
 )
+from tests.support.sandbox_data import sandbox_cases, showcase_case
 
 ORG_ID: Final = uuid.UUID("1f0c6a52-5c7e-4b55-9d0a-0000000000a1")
 ORG_NAME: Final = "Bergen Boliger AS"
 SEED: Final = 7
 CASE_COUNT: Final = 120  # five pages of 25: the pager shows
-PAGE_SIZE: Final = 25
 PASSWORD: Final = "correct-horse-battery"
 AGENT: Final = "kari"
 VIEWER: Final = "ola"
@@ -56,7 +57,6 @@ VIEWER: Final = "ola"
 NO_RELOAD_MARKER: Final = "window.__sameDocument = true"
 STILL_SAME_DOCUMENT: Final = "window.__sameDocument === true"
 
-TABLE_CASE_NUMBERS: Final = "#results tbody th[scope=row]"
 # How long a late answer gets to (wrongly) land; it comes from this machine, so it is quick.
 LATE_ANSWER_GRACE_MS: Final = 500
 RANGE_DASH: Final = "\N{EN DASH}"  # between the numbers of "Showing 26 to 50 of 70"
@@ -99,22 +99,15 @@ def sign_in(page: Page, live_server: LiveServer, username: str) -> None:
     )
 
 
-def sandbox_cases(organization_id: uuid.UUID = ORG_ID, **lookups: Any) -> list[SandboxCase]:
-    """The organisation's sandbox cases matching `lookups`, in the upstream's order."""
-    return list(
-        SandboxCase.objects.filter(organization_id=organization_id, **lookups)
-        .distinct()
-        .order_by("-registered_at", "-case_number")
-    )
-
-
 def case_numbers(cases: list[SandboxCase]) -> list[str]:
     return [str(case.case_number) for case in cases]
 
 
 def search_matches(term: str, **lookups: Any) -> list[str]:
     """The case numbers the upstream's SearchTerm finds for `term` (a folded substring match)."""
-    return case_numbers(sandbox_cases(search_text__contains=fold_for_search(term), **lookups))
+    return case_numbers(
+        sandbox_cases(ORG_ID, search_text__contains=fold_for_search(term), **lookups)
+    )
 
 
 def surname_on_a_few_cases() -> str:
@@ -126,32 +119,6 @@ def surname_on_a_few_cases() -> str:
         if 2 <= len(search_matches(surname)) <= 6:
             return surname
     raise AssertionError("the seed has no surname on a few cases; change SEED")
-
-
-@dataclass(frozen=True)
-class ShowcaseCase:
-    """An open case with several invoices whose private debtor has other cases too."""
-
-    case: SandboxCase
-    debtor: SandboxDebtor
-
-
-def showcase_case(organization_id: uuid.UUID = ORG_ID) -> ShowcaseCase:
-    for case in sandbox_cases(organization_id, status="OPEN"):
-        debtors = list(case.debtors.all())
-        if case.invoices.count() < 2 or len(debtors) != 1:
-            continue
-        debtor = debtors[0]
-        if debtor.type != DebtorType.PRIVATE or not debtor.identification_number:
-            continue
-        if (
-            SandboxDebtor.objects.filter(
-                organization_id=organization_id, customer_number=debtor.customer_number
-            ).count()
-            >= 2
-        ):
-            return ShowcaseCase(case=case, debtor=debtor)
-    raise AssertionError("the seed has no case fit for the case page flow; change SEED")
 
 
 def in_ore(shown: str) -> int:
@@ -197,10 +164,6 @@ def expect_list_url(page: Page, expected: dict[str, object]) -> None:
         page.wait_for_url(lambda url: _matches(list_state(url), expected))
     except PlaywrightTimeoutError:
         pytest.fail(f"the URL is {page.url}, not the case list with {expected}", pytrace=False)
-
-
-def table_case_numbers(page: Page) -> Locator:
-    return page.locator(TABLE_CASE_NUMBERS)
 
 
 def mark_document(page: Page) -> None:
@@ -287,7 +250,7 @@ def test_filtering_and_paging_push_the_url_and_back_and_forward_restore_each_lis
     agent_page: Page, live_server: LiveServer
 ) -> None:
     page = agent_page
-    open_cases = case_numbers(sandbox_cases(status="OPEN"))
+    open_cases = case_numbers(sandbox_cases(ORG_ID, status="OPEN"))
     assert len(open_cases) > PAGE_SIZE, "the seed must give more than a page of open cases"
     history_length = page.evaluate("history.length")
     mark_document(page)
@@ -324,7 +287,7 @@ def test_filtering_and_paging_push_the_url_and_back_and_forward_restore_each_lis
     expect(table_case_numbers(page)).to_have_text(open_cases[:PAGE_SIZE])
     page.go_back()
     expect(page).to_have_url(f"{live_server.url}/cases/")
-    expect(table_case_numbers(page)).to_have_text(case_numbers(sandbox_cases())[:PAGE_SIZE])
+    expect(table_case_numbers(page)).to_have_text(case_numbers(sandbox_cases(ORG_ID))[:PAGE_SIZE])
     expect(status_filter(page)).to_have_value("")
     assert_no_console_errors(page)
 
@@ -359,14 +322,14 @@ def test_pressing_back_twice_quickly_shows_the_list_of_the_url_reached(
     page.go_back()  # to the unfiltered list, before the first answer arrived
 
     expect(page).to_have_url(f"{live_server.url}/cases/")
-    expect(table_case_numbers(page)).to_have_text(case_numbers(sandbox_cases())[:PAGE_SIZE])
+    expect(table_case_numbers(page)).to_have_text(case_numbers(sandbox_cases(ORG_ID))[:PAGE_SIZE])
     with contextlib.suppress(PlaywrightError):  # the page may have given up on the request
         held[0].continue_()  # the late answer arrives
     page.wait_for_timeout(LATE_ANSWER_GRACE_MS)
 
     expect(page).to_have_url(f"{live_server.url}/cases/")
     expect(status_filter(page)).to_have_value("")
-    expect(table_case_numbers(page)).to_have_text(case_numbers(sandbox_cases())[:PAGE_SIZE])
+    expect(table_case_numbers(page)).to_have_text(case_numbers(sandbox_cases(ORG_ID))[:PAGE_SIZE])
     assert_no_console_errors(page)
 
 
@@ -391,7 +354,9 @@ def test_a_loading_indicator_shows_while_the_list_is_loading(
     assert len(held) == 1
     held[0].continue_()
 
-    expect(table_case_numbers(page)).to_have_text(case_numbers(sandbox_cases(status="PAUSED")))
+    expect(table_case_numbers(page)).to_have_text(
+        case_numbers(sandbox_cases(ORG_ID, status="PAUSED"))
+    )
     expect(page.locator("#page-progress")).to_be_hidden()
     expect(page.locator("#results-spinner")).to_be_hidden()
     expect(page.locator("#results")).not_to_have_attribute("aria-busy", "true")
@@ -439,7 +404,7 @@ def test_exporting_downloads_the_filtered_cases_without_identification_numbers(
     agent_page: Page, live_server: LiveServer
 ) -> None:
     page = agent_page
-    paused = case_numbers(sandbox_cases(status="PAUSED"))
+    paused = case_numbers(sandbox_cases(ORG_ID, status="PAUSED"))
     status_filter(page).select_option("PAUSED")
     expect(table_case_numbers(page)).to_have_text(paused)
 
@@ -474,7 +439,7 @@ def test_opening_a_case_shows_its_claim_breakdown_and_the_debtor_link_lists_thei
     agent_page: Page, live_server: LiveServer
 ) -> None:
     page = agent_page
-    showcase = showcase_case()
+    showcase = showcase_case(ORG_ID)
     case, debtor = showcase.case, showcase.debtor
     number = str(case.case_number)
     page.goto(f"{live_server.url}/cases/?customer={debtor.customer_number}")
@@ -506,7 +471,7 @@ def test_opening_a_case_shows_its_claim_breakdown_and_the_debtor_link_lists_thei
 
     expect(page).to_have_url(f"{live_server.url}/debtors/{debtor.customer_number}/")
     expect(page.get_by_role("heading", level=1)).to_have_text(debtor.full_name)
-    their_cases = sandbox_cases(debtors__customer_number=debtor.customer_number)
+    their_cases = sandbox_cases(ORG_ID, debtors__customer_number=debtor.customer_number)
     expect(page.locator("#debtor-page tbody th[scope=row]")).to_have_text(case_numbers(their_cases))
     assert_no_console_errors(page)
 
@@ -515,7 +480,7 @@ def test_an_agent_reveals_a_debtors_identification_number_in_place(
     agent_page: Page, live_server: LiveServer
 ) -> None:
     page = agent_page
-    showcase = showcase_case()
+    showcase = showcase_case(ORG_ID)
     identification = showcase.debtor.identification_number
     case_url = f"{live_server.url}/cases/{showcase.case.case_number}/"
     page.goto(case_url)
@@ -536,7 +501,7 @@ def test_an_agent_reveals_a_debtors_identification_number_in_place(
 def test_a_viewer_sees_the_identification_number_masked_and_no_show_button(
     page: Page, live_server: LiveServer, live_upstream: str, organization: Organization
 ) -> None:
-    showcase = showcase_case()
+    showcase = showcase_case(ORG_ID)
     identification = showcase.debtor.identification_number
     sign_in(page, live_server, VIEWER)
 
@@ -629,7 +594,7 @@ def test_an_upstream_failure_shows_in_place_with_a_retry_and_the_filters_stay_us
     retry.click()
 
     expect(table_case_numbers(page)).to_have_text(
-        case_numbers(sandbox_cases(status="OPEN"))[:PAGE_SIZE]
+        case_numbers(sandbox_cases(ORG_ID, status="OPEN"))[:PAGE_SIZE]
     )
     expect_list_url(page, {"status": "OPEN"})
     assert_same_document(page)
@@ -648,7 +613,7 @@ def test_the_list_and_case_pages_are_accessible_and_clean(
     expect(page.get_by_role("list", name="Active filters")).to_be_visible()
     assert_accessible(page)
 
-    showcase = showcase_case()
+    showcase = showcase_case(ORG_ID)
     page.goto(f"{live_server.url}/cases/{showcase.case.case_number}/")
     expect(page.get_by_role("heading", name="Claim breakdown")).to_be_visible()
     assert_accessible(page)

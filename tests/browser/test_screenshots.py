@@ -19,8 +19,14 @@ from pytest_django import Settings
 from pytest_django.live_server_helper import LiveServer
 
 from dashboard.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_ORGANIZATIONS
-from tests.browser.conftest import assert_no_console_errors, login, screenshot
-from tests.browser.test_case_flows import PAGE_SIZE, showcase_case, table_case_numbers
+from tests.support.browser import (
+    PAGE_SIZE,
+    assert_no_console_errors,
+    login,
+    screenshot,
+    table_case_numbers,
+)
+from tests.support.sandbox_data import showcase_case
 
 PHONE: Final = ViewportSize(width=390, height=844)
 DEMO_USERNAME, DEMO_PASSWORD, *_ = DEMO_ACCOUNTS[0]  # the login the README offers first

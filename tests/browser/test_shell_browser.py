@@ -7,12 +7,11 @@ import uuid
 import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Page, ViewportSize, expect
-from pytest_django import Settings
 from pytest_django.live_server_helper import LiveServer
 
 from dashboard.models import Membership, Organization, Role
 from sandbox.seeding import seed_organization
-from tests.browser.conftest import (
+from tests.support.browser import (
     assert_accessible,
     assert_no_console_errors,
     login,
@@ -20,11 +19,6 @@ from tests.browser.conftest import (
 
 PASSWORD = "correct-horse-battery"
 PHONE = ViewportSize(width=390, height=844)
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

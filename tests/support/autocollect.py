@@ -104,19 +104,25 @@ def token_issuer(
     return issue
 
 
-def fake_upstream() -> Iterator[respx.MockRouter]:
-    """A respx router with a token endpoint (for fixtures); tests add the API's routes."""
+def router_at_test_host() -> Iterator[respx.MockRouter]:
+    """A respx router for HOST with a token endpoint (for `fake_upstream` fixtures); tests add
+    the API's routes."""
     with respx.mock(base_url=HOST, assert_all_called=False) as router:
         router.post("/token", name="token").mock(side_effect=token_issuer())
         yield router
 
 
-def answer(status: int, body: object = None, **headers: str) -> Callable[..., httpx.Response]:
-    """A route side effect that builds a fresh response on every call."""
+def answer(
+    status: int, body: object = None, headers: dict[str, str] | None = None
+) -> Callable[[httpx.Request], httpx.Response]:
+    """A route side effect that builds a fresh response on every call: `body` as JSON, or as
+    it is when it is bytes."""
 
     def respond(request: httpx.Request) -> httpx.Response:
         if body is None:
             return httpx.Response(status, headers=headers)
+        if isinstance(body, bytes):
+            return httpx.Response(status, content=body, headers=headers)
         return httpx.Response(status, json=body, headers=headers)
 
     return respond
@@ -199,23 +205,28 @@ def page_json(
     cases: list[dict[str, Any]] | None = None,
     next_token: str | None = None,
     total: int | None = None,
+    *,
+    current_page: int = 1,
+    page_size: int = 25,
+    previous_token: str | None = None,
 ) -> dict[str, Any]:
+    """A GetCasesByOrganization answer: these cases (one case_json() if none are given)."""
     cases = [case_json()] if cases is None else cases
     return {
         "data": cases,
         "skipSummary": {
             "status": "SUCCESS",
             "totalCount": len(cases) if total is None else total,
-            "currentPage": 1,
-            "pageSize": 25,
+            "currentPage": current_page,
+            "pageSize": page_size,
             "totalPages": 1,
             "hasNextPage": next_token is not None,
-            "hasPreviousPage": False,
+            "hasPreviousPage": previous_token is not None,
         },
         "cursorSummary": {
             "status": "SUCCESS",
             "nextPageToken": next_token,
-            "previousPageToken": None,
+            "previousPageToken": previous_token,
         },
     }
 
