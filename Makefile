@@ -26,7 +26,11 @@ dev-config: $(DEV_CONFIG)
 run: $(VENV)/.installed $(DEV_CONFIG)
 	PORT=$(PORT) $(PY) manage.py migrate --noinput
 	PORT=$(PORT) $(PY) manage.py seed_demo
-	PORT=$(PORT) $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	PORT=$(PORT) $(PY) manage.py refresh_case_index --enqueue
+	@# A task worker runs beside the server (the case index, webhooks' follow-ups) and stops with it.
+	PORT=$(PORT) $(PY) manage.py db_worker --interval 0.5 & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
+		PORT=$(PORT) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # The whole suite, browser tests included, on the embedded SQLite and local-memory cache unless
 # DATABASE_URL / CACHE_URL say otherwise.

@@ -8,6 +8,7 @@ reads the environment alone. `.env.example` lists every variable.
 """
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
     "django_htmx",
     "dashboard",
     "cases",
@@ -69,6 +71,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "dashboard.security.PermissionsPolicyMiddleware",
+    "dashboard.security.SecurityLogMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "dashboard.middleware.QuietRequestLogMiddleware",
@@ -80,9 +84,13 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "dashboard.middleware.HtmxAwareLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages (it leaves one) and before the views' login check (which then redirects).
+    "dashboard.security.SessionExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dashboard.middleware.OrganizationMiddleware",
     "dashboard.middleware.FriendlyNotFoundMiddleware",
+    # Last, as django-axes asks: turns a throttled login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -127,6 +135,11 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "cases:list"
 LOGOUT_REDIRECT_URL = "login"
+# django-axes first: it refuses a throttled login before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 LANGUAGE_CODE = "nb"  # the fallback when the browser asks for neither language
 LANGUAGES = [("nb", _("Norwegian Bokmål")), ("en", _("English"))]
@@ -170,6 +183,53 @@ SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Security: HTTPS, sessions, login throttling, error pages (dashboard/security.py) ---
+# HTTPS only, by default. Behind a proxy that redirects to HTTPS itself, SECURE_SSL_REDIRECT=false.
+# Load balancers probe /healthz and /readyz over plain HTTP: those are never redirected.
+SECURE_SSL_REDIRECT: bool = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS: int = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS: bool = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+# Preloading commits the whole domain to HTTPS in browsers for months: the domain owner's call.
+SECURE_HSTS_PRELOAD: bool = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# What an operator switched off deliberately is not a warning of `check --deploy`.
+SILENCED_SYSTEM_CHECKS: list[str] = [
+    *([] if SECURE_SSL_REDIRECT else ["security.W008"]),
+    *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+    *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+]
+# Sessions end after SESSION_IDLE_MINUTES without a request and SESSION_MAX_HOURS after login,
+# whichever comes first (dashboard.security.SessionExpiryMiddleware); the cookie and the stored
+# session expire with the idle time, renewed at most once a minute by that middleware.
+SESSION_IDLE_MINUTES: int = env.int("SESSION_IDLE_MINUTES", default=30)
+SESSION_MAX_HOURS: int = env.int("SESSION_MAX_HOURS", default=12)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT failed logins for one user name, or
+# LOGIN_FAILURE_LIMIT_PER_ADDRESS from one address (an office's NAT is one address), logins
+# from there pause for LOGIN_COOLOFF_MINUTES after the last failure: a cool-off, never a
+# permanent lock. Attempts live in the database, which every process shares (a cache could
+# evict them under memory pressure and forget an attacker).
+LOGIN_FAILURE_LIMIT: int = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_FAILURE_LIMIT_PER_ADDRESS: int = env.int("LOGIN_FAILURE_LIMIT_PER_ADDRESS", default=20)
+LOGIN_COOLOFF_MINUTES: int = env.int("LOGIN_COOLOFF_MINUTES", default=15)
+# Proxies in front of the dashboard that append to X-Forwarded-For (0: the client connects
+# directly, and the header, which anyone can send, is ignored).
+TRUSTED_PROXY_COUNT: int = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_ENABLED = True
+AXES_HANDLER = "dashboard.security.LoginAttemptHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own, not the pair
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_RESET_ON_SUCCESS = False  # a login of one's own must not clear failures on others' names
+AXES_CLIENT_IP_CALLABLE = "dashboard.security.client_address"
+AXES_LOCKOUT_CALLABLE = "dashboard.security.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # the security log records logins; no table of them
+AXES_VERBOSE = False
+# Technical 500 pages (DEBUG) and error reports never show personal values.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "dashboard.error_reports.PersonalDataReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "dashboard.error_reports.PersonalDataExceptionReporter"
 
 # --- The sandbox: a seeded AutoCollect simulator served under /sandbox/ (SANDBOX_ENABLED above) ---
 SANDBOX_CLIENT_ID: str = env.str("SANDBOX_CLIENT_ID", default="sandbox")

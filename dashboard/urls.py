@@ -7,6 +7,7 @@ from django.views.i18n import set_language
 
 from dashboard import views
 from dashboard.middleware import organization_not_required
+from triage.webhooks import autocollect_webhook
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -27,6 +28,7 @@ urlpatterns = [
         name="set_language",
     ),
     path("healthz", views.healthz, name="healthz"),
+    path("webhooks/autocollect/", autocollect_webhook, name="autocollect_webhook"),
     path("admin/", admin.site.urls),
     path("", include("cases.urls")),
 ]

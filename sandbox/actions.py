@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from sandbox import webhooks
 from sandbox.models import (
     Batch,
     BatchStatus,
@@ -208,11 +209,25 @@ def _apply(batch: Batch) -> None:
         if why:
             batch.status, batch.failed = BatchStatus.FAILED, [{**outcome, "error": why}]
         else:
+            before = (case.status, case.sub_status, case.type)
             action.apply(case, batch.due_at)
             case.save(update_fields=["status", "sub_status", "type", "closed_at"])
             batch.status, batch.succeeded = BatchStatus.SUCCESS, [outcome]
+            webhooks.case_updated(case, _changed_fields(before, case))
         batch.finished_at = batch.due_at
         batch.save(update_fields=["status", "succeeded", "failed", "finished_at"])
+        webhooks.batch_completed(batch)  # sent once the transaction commits
+
+
+def _changed_fields(before: tuple[str, str, str], case: Case) -> list[str]:
+    """The contract's CASE_UPDATED `fields`: a sub-status change counts as `status`."""
+    status, sub_status, case_type = before
+    fields = []
+    if (status, sub_status) != (case.status, case.sub_status):
+        fields.append("status")
+    if case_type != case.type:
+        fields.append("type")
+    return fields
 
 
 # --- Idempotency ---------------------------------------------------------------------------------

@@ -30,6 +30,9 @@ from tests.support.transport import RecordingTransport
 
 # URLs that hold no organisation data, each tested where it lives (tests/test_tenancy.py).
 ORGANIZATION_NEUTRAL = {"home", "login", "logout", "switch_organization", "set_language", "healthz"}
+# Machine-to-machine endpoints: no session, no organisation, and answers that carry no data
+# (tests/test_webhooks.py asserts it, for members too).
+ORGANIZATION_NEUTRAL |= {"autocollect_webhook"}
 # Namespaces outside the dashboard's organisation scope: Django's admin (staff only, its own
 # permission checks) and the sandbox (the upstream's stand-in, authenticated by bearer token).
 OTHER_NAMESPACES = {"admin", "sandbox"}

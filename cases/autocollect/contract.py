@@ -70,6 +70,21 @@ TOKEN_REFUSAL_STATUSES: Final = frozenset({400, 401})  # [ours] /token on bad cr
 DEFAULT_TOKEN_LIFETIME: Final = 300  # [ours] seconds, when /token names no usable expiry
 MAX_TOKEN_LIFETIME: Final = 24 * 3600  # [ours] a longer promise is not believed
 
+# --- Webhooks (docs/autocollect-api.md, section 8) -----------------------------------------
+
+WEBHOOK_EVENT_HEADER: Final = "X-Amili-Event"  # [doc]
+WEBHOOK_IDEMPOTENCY_HEADER: Final = "IdempotencyKey"  # [doc]
+WEBHOOK_REQUEST_ID_HEADER: Final = "X-Amili-Request-Id"  # [doc]
+WEBHOOK_SIGNATURE_HEADER: Final = "X-Webhook-Signature"  # [doc: name; ours: hex HMAC-SHA256]
+WEBHOOK_SIGNATURE_ALGORITHM: Final = "sha256"  # [ours] of the raw body, with the shared secret
+# [doc] The events the dashboard acts on; others (SETTLEMENT_CREATED, ...) are acknowledged.
+WEBHOOK_CASE_EVENTS: Final = frozenset({"CASE", "CASE_UPDATED"})
+WEBHOOK_BATCH_COMPLETED: Final = "BATCH_COMPLETED"
+# [doc] The envelope: `id`, `type` or `eventType` (the docs use both), `source`, `timeStamp`,
+# `data`; the organisation is `orgId` in case events and `organizationId` in batch events.
+WEBHOOK_TYPE_FIELDS: Final = ("type", "eventType")
+WEBHOOK_ORGANIZATION_FIELDS: Final = ("organizationId", "orgId")
+
 # --- Transient failures ---------------------------------------------------------------------
 
 RETRYABLE_STATUSES: Final = frozenset({429, 502, 503, 504})  # [ours] 429 and 503 say Retry-After
