@@ -1,21 +1,40 @@
-"""Request plumbing: quiet request logs, login for every page, the organisation of a request."""
+"""Request plumbing: the request log, login for every page, the organisation of a request."""
 
 import logging
 import time
-from collections.abc import Callable
-from typing import Any, cast
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Final, cast
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.contrib.auth.models import User
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.functional import LazyObject, empty
 from django_htmx.http import HttpResponseClientRedirect
 
+from dashboard.logs import (
+    RequestContext,
+    new_request_id,
+    request_context,
+    request_id_from_header,
+    route_of,
+)
 from dashboard.models import Membership
 
 request_log = logging.getLogger("dashboard.requests")
+
+REQUEST_ID_HEADER: Final = "X-Request-ID"
+STATIC_ROUTE: Final = "<static>"  # WhiteNoise answers these before any URL pattern is tried
+PROBE_ROUTES: Final = frozenset({"healthz", "readyz"})  # logged at DEBUG while they succeed
 
 SESSION_ORGANIZATION_KEY = "organization_id"
 
@@ -28,20 +47,115 @@ def organization_not_required[V: ViewFunc](view: V) -> V:
     return view
 
 
-class QuietRequestLogMiddleware:
-    """Log method, path, status and time; never query values, which can carry personal data."""
+class RequestLogMiddleware:
+    """One log line per request; its request id on every line it causes and on the response.
+
+    The line names the route (the URL pattern, e.g. `cases/<int:case_number>/`), never the path
+    or the query string: both can hold personal data. It carries the status, the duration, the
+    upstream calls and their time, and the organisation and user ids. The request id is the
+    client's or proxy's X-Request-ID when that is a plain short token, else a new one; it goes
+    back in the response's X-Request-ID. First in MIDDLEWARE, so it times and tags everything,
+    redirects and static files included. A streamed answer (the export) is logged when its last
+    chunk is sent, with the upstream calls made while streaming.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         started = time.perf_counter()
-        response = self.get_response(request)
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        request_log.info(
-            "%s %s %s %.1fms", request.method, request.path, response.status_code, elapsed_ms
-        )
+        incoming = request_id_from_header(request.headers.get(REQUEST_ID_HEADER))
+        context = RequestContext(request_id=incoming or new_request_id())
+        with request_context(context):
+            response = self.get_response(request)
+        response[REQUEST_ID_HEADER] = context.request_id
+        finish = _RequestLogLine(request, response, context, started)
+        if isinstance(response, StreamingHttpResponse) and not response.is_async:
+            chunks = cast(Iterator[bytes], response.streaming_content)  # not is_async: sync
+            response.streaming_content = _StreamInContext(chunks, finish)
+        else:
+            finish()
         return response
+
+
+class _RequestLogLine:
+    """Write a request's line, once, in its context."""
+
+    def __init__(
+        self,
+        request: HttpRequest,
+        response: HttpResponseBase,
+        context: RequestContext,
+        started: float,
+    ) -> None:
+        self.request, self.response, self.context, self.started = (
+            request,
+            response,
+            context,
+            started,
+        )
+        self.written = False
+
+    def __call__(self) -> None:
+        if self.written:
+            return
+        self.written = True
+        fields = self._fields()
+        # A load balancer asks every few seconds: its answers only matter when they fail.
+        quiet = fields["route"] in PROBE_ROUTES and self.response.status_code < 400
+        with request_context(self.context):
+            request_log.log(logging.DEBUG if quiet else logging.INFO, "request", extra=fields)
+
+    def _fields(self) -> dict[str, object]:
+        request, context = self.request, self.context
+        organization = getattr(request, "organization", None)
+        return {
+            "method": request.method,
+            "route": _route(request),
+            "status": self.response.status_code,
+            "duration_ms": round((time.perf_counter() - self.started) * 1000, 1),
+            "upstream_calls": context.upstream_calls,
+            "upstream_ms": round(context.upstream_ms, 1),
+            "organization_id": organization.pk if organization is not None else None,
+            "user_id": _known_user_id(request),
+        }
+
+
+class _StreamInContext:
+    """A streamed body whose chunks are made in the request's context; logged when closed.
+
+    The WSGI server closes the response after the last chunk (or when the client goes away), and
+    Django's response closes its content then: that is when the request is over.
+    """
+
+    def __init__(self, chunks: Iterable[bytes], finish: _RequestLogLine) -> None:
+        self.chunks, self.finish = chunks, finish
+
+    def __iter__(self) -> Iterator[bytes]:
+        iterator = iter(self.chunks)
+        while True:
+            with request_context(self.finish.context):
+                chunk = next(iterator, None)
+            if chunk is None:
+                return
+            yield chunk
+
+    def close(self) -> None:
+        self.finish()
+
+
+def _route(request: HttpRequest) -> str:
+    if request.resolver_match is None and request.path_info.startswith(settings.STATIC_URL):
+        return STATIC_ROUTE
+    return route_of(request)
+
+
+def _known_user_id(request: HttpRequest) -> int | None:
+    """The user's id if the request already looked the user up; logging never costs a query."""
+    user = getattr(request, "user", None)
+    if user is None or (isinstance(user, LazyObject) and user._wrapped is empty):
+        return None
+    return cast(int | None, user.pk) if user.is_authenticated else None
 
 
 class HtmxAwareLoginRequiredMiddleware(LoginRequiredMiddleware):

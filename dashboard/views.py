@@ -1,9 +1,14 @@
-"""The shell's own views: health, switching organisation, the front door."""
+"""The shell's own views: health and readiness, switching organisation, the front door."""
 
+import logging
+import secrets
+from collections.abc import Callable
 from typing import Final, cast
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
@@ -12,12 +17,26 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+# The package exports no way to ask for a token alone; readiness needs just that, with its own
+# short deadline, so it uses the client's token function and deadline directly.
+from cases.autocollect.auth import access_token
+from cases.autocollect.clock import clock
+from cases.autocollect.transport import Deadline
 from dashboard.middleware import SESSION_ORGANIZATION_KEY, organization_not_required
 from dashboard.models import Membership
+
+logger = logging.getLogger(__name__)
 
 # Organisation ids are the database's 64-bit primary keys.
 MIN_ORGANIZATION_ID: Final = 1
 MAX_ORGANIZATION_ID: Final = 2**63 - 1
+
+OK: Final = "ok"
+ERROR: Final = "error"
+# A readiness probe must answer well within a load balancer's own timeout, even when the token
+# has to be fetched from a slow upstream.
+READINESS_UPSTREAM_SECONDS: Final = 2.0
+READINESS_CACHE_SECONDS: Final = 10
 
 
 @login_not_required
@@ -25,10 +44,72 @@ MAX_ORGANIZATION_ID: Final = 2**63 - 1
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and database reachability for load balancers."""
+    """Liveness: the process answers. Touches nothing else, so it stays fast and cheap."""
+    return JsonResponse({"status": "ok"})
+
+
+@login_not_required
+@organization_not_required
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: the database, the shared cache and an upstream token, each with its status.
+
+    200 when all three are "ok", else 503. Only "ok" or "error" is said to whoever asks (it
+    needs no login); what failed and why goes to the log, by exception class.
+    """
+    checks = {
+        "database": _check(_database_answers, "database"),
+        "cache": _check(_cache_keeps_a_value, "cache"),
+        "upstream": _check(_upstream_token_is_at_hand, "upstream"),
+    }
+    ready = all(status == OK for status in checks.values())
+    return JsonResponse(
+        {"status": OK if ready else ERROR, "checks": checks}, status=200 if ready else 503
+    )
+
+
+def _check(probe: Callable[[], None], name: str) -> str:
+    try:
+        probe()
+    except Exception as error:  # noqa: BLE001 - a probe reports any failure; it never raises
+        logger.warning(
+            "readiness: %s failed (%s)", name, type(error).__name__, extra={"check": name}
+        )
+        return ERROR
+    return OK
+
+
+def _database_answers() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+
+
+def _cache_keeps_a_value() -> None:
+    """A write and a read of the shared cache: a key of this probe's own, so concurrent probes
+    cannot spoil each other's answer."""
+    key, value = f"readyz:{secrets.token_hex(8)}", secrets.token_hex(8)
+    cache.set(key, value, timeout=READINESS_CACHE_SECONDS)
+    try:
+        if cache.get(key) != value:
+            raise CacheNotKeepingValues
+    finally:
+        cache.delete(key)
+
+
+class CacheNotKeepingValues(Exception):
+    """The cache accepted a value and did not give it back."""
+
+
+def _upstream_token_is_at_hand() -> None:
+    """The AutoCollect token, from this process, the shared cache or the token endpoint.
+
+    Fetched the way every page fetches it (one fetch for all concurrent callers, shared through
+    the cache), with a short deadline of its own. A valid cached token is enough: readiness asks
+    whether this process can reach the upstream, not whether the upstream is well.
+    """
+    seconds = min(READINESS_UPSTREAM_SECONDS, float(settings.AUTOCOLLECT_TIMEOUT))
+    access_token(Deadline(ends_at=clock().monotonic() + seconds, budget=seconds))
 
 
 def home(request: HttpRequest) -> HttpResponseRedirect:
