@@ -357,24 +357,41 @@ def _names_page_token(problem: Problem) -> bool:
 
 
 def _log_exchange(call: Call, reply: Reply, started: float, attempt: int) -> None:
+    elapsed_ms = _elapsed_ms(started)
+    # The fields also feed the request log's upstream totals (dashboard.logs.UpstreamCallCounter).
     logger.info(
         "autocollect %s %s -> %s in %d ms (attempt %d)",
         call.method,
         call.template,
         reply.status_code,
-        _elapsed_ms(started),
+        elapsed_ms,
         attempt,
+        extra={
+            "upstream_method": call.method,
+            "upstream_route": call.template,
+            "upstream_status": reply.status_code,
+            "upstream_ms": elapsed_ms,
+            "attempt": attempt,
+        },
     )
 
 
 def _log_failure(call: Call, error: httpx.TransportError, started: float, attempt: int) -> None:
+    elapsed_ms = _elapsed_ms(started)
     logger.warning(
         "autocollect %s %s failed: %s after %d ms (attempt %d)",
         call.method,
         call.template,
         type(error).__name__,
-        _elapsed_ms(started),
+        elapsed_ms,
         attempt,
+        extra={
+            "upstream_method": call.method,
+            "upstream_route": call.template,
+            "upstream_error": type(error).__name__,
+            "upstream_ms": elapsed_ms,
+            "attempt": attempt,
+        },
     )
 
 
