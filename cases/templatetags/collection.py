@@ -30,11 +30,13 @@ an en dash, shown where a value is absent.
 """
 
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Final
 
-from babel import UnknownLocaleError
-from babel.numbers import format_currency, format_decimal, get_currency_symbol
+from babel import Locale, UnknownLocaleError
+from babel.numbers import get_currency_symbol
 from django import template
 from django.conf import settings
 from django.utils.translation import get_language, to_locale
@@ -59,6 +61,12 @@ MISSING: Final = "\u2013"  # an en dash: shown where a value is absent
 MASK_CHARACTER: Final = "•"
 VISIBLE_IDENTIFIER_CHARACTERS: Final = 2
 NBSP: Final = "\u00a0"
+# Formatters are built once per locale and currency, not once per amount (a list page shows
+# dozens). The currency comes from the upstream and could be anything, so the cache is bounded.
+FORMATTER_CACHE_SIZE: Final = 128
+# Below this, a whole count of zero or more reads the same in every locale's Latin digits: no
+# grouping, no sign, no decimals (so the babel call can be skipped).
+UNGROUPED_LIMIT: Final = 1000
 
 
 def _active_locale() -> str:
@@ -88,19 +96,59 @@ def _enum_text(value: object) -> str:
     return "" if raw is None else str(raw).strip()
 
 
-def _space_letter_symbol(formatted: str, symbol: str) -> str:
-    """Separate a currency symbol that ends or starts with a letter from the digits.
+def _letter_symbol_spacer(symbol: str) -> Callable[[str], str]:
+    """What separates a currency symbol that ends or starts with a letter from the digits.
 
     CLDR's currency-spacing rule, which babel does not apply: "NOK1,234.50" → "NOK 1,234.50",
     while "1 234,50 kr" and "€1,234.50" stay as they are.
     """
     if not symbol or not (symbol[0].isalpha() or symbol[-1].isalpha()):
-        return formatted
+        return str
     escaped = re.escape(symbol)
+    literal = symbol.replace("\\", "\\\\")  # a replacement template, taken literally
+    rules: list[tuple[re.Pattern[str], str]] = []
     if symbol[-1].isalpha():
-        formatted = re.sub(rf"{escaped}(?=\d)", symbol + NBSP, formatted)
+        rules.append((re.compile(rf"{escaped}(?=\d)"), literal + NBSP))
     if symbol[0].isalpha():
-        formatted = re.sub(rf"(?<=\d){escaped}", NBSP + symbol, formatted)
+        rules.append((re.compile(rf"(?<=\d){escaped}"), NBSP + literal))
+
+    def spaced(formatted: str) -> str:
+        for pattern, replacement in rules:
+            formatted = pattern.sub(replacement, formatted)
+        return formatted
+
+    return spaced
+
+
+def _babel_locale(locale: str) -> Locale:
+    try:
+        return Locale.parse(locale)
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en")
+
+
+@lru_cache(maxsize=FORMATTER_CACHE_SIZE)
+def _money_formatter(locale: str, code: str) -> Callable[[Decimal], str]:
+    """How amounts in this currency are written in this locale (babel's standard format)."""
+    babel_locale = _babel_locale(locale)
+    pattern = babel_locale.currency_formats["standard"]
+    spaced = _letter_symbol_spacer(get_currency_symbol(code, locale=babel_locale))
+
+    def formatted(amount: Decimal) -> str:
+        return spaced(pattern.apply(amount, babel_locale, currency=code, currency_digits=True))
+
+    return formatted
+
+
+@lru_cache(maxsize=FORMATTER_CACHE_SIZE)
+def _number_formatter(locale: str) -> Callable[[Decimal], str]:
+    """How counts and decimals are written in this locale (babel's decimal format)."""
+    babel_locale = _babel_locale(locale)
+    pattern = babel_locale.decimal_formats[None]
+
+    def formatted(amount: Decimal) -> str:
+        return str(pattern.apply(amount, babel_locale))
+
     return formatted
 
 
@@ -119,14 +167,7 @@ def money(value: object, currency: object = DEFAULT_CURRENCY) -> str:
 
 
 def _formatted_money(amount: Decimal, code: str) -> str:
-    locale = _active_locale()
-    try:
-        formatted = format_currency(amount, code, locale=locale)
-        symbol = get_currency_symbol(code, locale=locale)
-    except UnknownLocaleError:
-        formatted = format_currency(amount, code, locale="en")
-        symbol = get_currency_symbol(code, locale="en")
-    return _space_letter_symbol(formatted, symbol)
+    return _money_formatter(_active_locale(), code)(amount)
 
 
 @register.filter(is_safe=True)
@@ -142,10 +183,9 @@ def number(value: object) -> str:
 
 
 def _formatted_number(amount: Decimal) -> str:
-    try:
-        return format_decimal(amount, locale=_active_locale())
-    except UnknownLocaleError:
-        return format_decimal(amount, locale="en")
+    if not amount.is_signed() and amount < UNGROUPED_LIMIT and amount == amount.to_integral_value():
+        return str(int(amount))  # a small count, the commonest case: no locale needed
+    return _number_formatter(_active_locale())(amount)
 
 
 @register.filter
