@@ -76,9 +76,11 @@ def test_a_request_is_one_line_with_route_status_time_upstream_and_who(
     assert line["method"] == "GET"
     assert line["route"] == CASE_ROUTE
     assert line["status"] == 200
-    assert isinstance(line["duration_ms"], float) and line["duration_ms"] > 0
+    assert isinstance(line["duration_ms"], float)
+    assert line["duration_ms"] > 0
     assert line["upstream_calls"] == 2  # the token, then the case
-    assert isinstance(line["upstream_ms"], float) and line["upstream_ms"] >= 0
+    assert isinstance(line["upstream_ms"], float)
+    assert line["upstream_ms"] >= 0
     assert line["organization_id"] == org_a.pk
     assert line["user_id"] == agent.pk
 
