@@ -63,6 +63,8 @@ INVOICE_CURRENCY_CODE_FIELD: Final = "code"  # [ours] the invoice currency objec
 PROBLEM_ERRORS_FIELD: Final = "errors"  # [ours] problem+json: {field: [messages]}
 # [ours] A batch lists what succeeded or failed as bare ids or as objects naming one of these.
 BATCH_ENTRY_ID_FIELDS: Final = ("caseId", "id", "invoiceId")
+# [ours] ... and a failed entry's object says why in the first of these it carries.
+BATCH_ENTRY_REASON_FIELDS: Final = ("error", "reason", "message", "detail")
 
 # --- The token endpoint ---------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from typing import Any, Final, NoReturn, cast
 from cases.autocollect.contract import (
     AMOUNT_LIMIT,
     BATCH_ENTRY_ID_FIELDS,
+    BATCH_ENTRY_REASON_FIELDS,
     DEFAULT_TOKEN_LIFETIME,
     INVOICE_CURRENCY_CODE_FIELD,
     MAX_TOKEN_LIFETIME,
@@ -29,6 +30,7 @@ from cases.autocollect.types import (
     AccountDetails,
     BankAccount,
     Batch,
+    BatchFailure,
     Case,
     CasePage,
     Claim,
@@ -356,7 +358,20 @@ def _batch_entry(value: object) -> str:
     malformed("batch entry is neither an id nor an object with one")
 
 
+def _batch_failure(value: object) -> BatchFailure:
+    """A failed entry with its reason; a bare id, or an object naming none, has reason ""."""
+    reason = ""
+    if isinstance(value, dict):
+        entry = cast(Mapping[str, Any], value)
+        reason = next(
+            (entry[key] for key in BATCH_ENTRY_REASON_FIELDS if isinstance(entry.get(key), str)),
+            "",
+        )
+    return BatchFailure(entry_id=_batch_entry(value), reason=reason.strip())
+
+
 def parse_batch(data: Mapping[str, object]) -> Batch:
+    failures = tuple(_batch_failure(item) for item in _list(data, "failed"))
     return Batch(
         batch_id=_required_text(data, "batchId"),
         type=_code(data, "type"),
@@ -366,7 +381,8 @@ def parse_batch(data: Mapping[str, object]) -> Batch:
         organization_id=_organization_id(data, "organizationId"),
         created_by=_text(data, "createdBy"),
         succeeded=tuple(_batch_entry(item) for item in _list(data, "succeeded")),
-        failed=tuple(_batch_entry(item) for item in _list(data, "failed")),
+        failed=tuple(failure.entry_id for failure in failures),
+        failures=failures,
     )
 
 

@@ -159,6 +159,14 @@ class CaseFilters:
 
 
 @dataclass(frozen=True, slots=True)
+class BatchFailure:
+    """One entry a batch could not carry out, and why, in the upstream's words."""
+
+    entry_id: str
+    reason: str  # "" when the upstream gave none
+
+
+@dataclass(frozen=True, slots=True)
 class Batch:
     batch_id: str
     type: str
@@ -168,7 +176,12 @@ class Batch:
     organization_id: str
     created_by: str
     succeeded: tuple[str, ...]
-    failed: tuple[str, ...]
+    failed: tuple[str, ...]  # the ids of the failed entries, in order
+    failures: tuple[BatchFailure, ...] = ()  # the same entries, each with its reason
+
+    def failure_reason(self, entry_id: str) -> str:
+        """Why the entry with this id failed, or "" if it did not or no reason was given."""
+        return next((f.reason for f in self.failures if f.entry_id == entry_id), "")
 
 
 @dataclass(frozen=True, slots=True)
