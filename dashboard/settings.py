@@ -115,6 +115,12 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# Each worker thread keeps its database connection between requests instead of opening one per
+# request (about 5 ms on PostgreSQL), and checks it before reuse, so a restarted database costs a
+# reconnect, not an error. At most workers x threads connections per web process. 0: close after
+# every request. (The development server closes them after each request anyway.)
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=600)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Sessions, tokens and caches live in the database or the cache, never in a process: many web
@@ -124,7 +130,14 @@ CACHES = {
         "CACHE_URL", default=_required_in_production("CACHE_URL", "locmemcache://")
     )
 }
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions are read from the shared cache and written through to the database (no session query
+# on most requests). Only with a cache every process shares: with local memory, a logout in one
+# process would leave the session alive in another's copy.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.db"
+    if CACHES["default"]["BACKEND"].endswith("LocMemCache")
+    else "django.contrib.sessions.backends.cached_db"
+)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -236,6 +249,12 @@ SANDBOX_CLIENT_ID: str = env.str("SANDBOX_CLIENT_ID", default="sandbox")
 SANDBOX_CLIENT_SECRET: str = env.str("SANDBOX_CLIENT_SECRET", default="sandbox")
 SANDBOX_LATENCY_MS: int = env.int("SANDBOX_LATENCY_MS", default=0)
 SANDBOX_FAULT: str = env.str("SANDBOX_FAULT", default="")
+# The fraction of collection-API answers that fail with a fault drawn at random (bench/soak.py).
+SANDBOX_FAULT_RATE: float = env.float("SANDBOX_FAULT_RATE", default=0.0)
+if not 0.0 <= SANDBOX_FAULT_RATE <= 1.0:
+    raise ImproperlyConfigured(
+        f"SANDBOX_FAULT_RATE is {SANDBOX_FAULT_RATE}; it must be between 0 and 1 (0.1: one in ten)."
+    )
 SANDBOX_BATCH_DELAY_MS: int = env.int("SANDBOX_BATCH_DELAY_MS", default=0)
 
 # --- The upstream: Amili AutoCollect ---

@@ -1,10 +1,13 @@
 """Fault injection and latency, so tests, demos and benchmarks can watch the dashboard cope.
 
 A fault comes from, in this order: the request header `X-Sandbox-Fault` (one answer), the setting
-`SANDBOX_FAULT` (every collection-API answer) or the organisation's `fault` field (that
-organisation's answers). Settings are read per request so tests can override them.
+`SANDBOX_FAULT` (every collection-API answer), the setting `SANDBOX_FAULT_RATE` (that fraction of
+collection-API answers, each failing with a fault drawn at random: the soak test's chaos) or the
+organisation's `fault` field (that organisation's answers). Settings are read per request so
+tests can override them.
 """
 
+import random
 import time
 
 from django.conf import settings
@@ -17,6 +20,8 @@ FAULT_HEADER = "X-Sandbox-Fault"
 RETRY_AFTER_SECONDS = 1  # [ours] short, so a client honouring it keeps tests quick
 TIMEOUT_CAP_SECONDS = 15.0
 FAULT_KINDS = frozenset(Fault.values)
+SORTED_FAULT_KINDS = tuple(sorted(FAULT_KINDS))  # a fixed order, so a seeded draw repeats
+_draw = random.Random()  # chaos, not security: which answers fail need not be unpredictable
 # Truncated mid-string: a client that trusts the status code and content type will choke on it.
 MALFORMED_BODY = b'{"data": [{"caseId": "af51d69f-996a-4891-a745-aad'
 
@@ -33,6 +38,17 @@ def fault_from_header(request: HttpRequest) -> str | None:
 def fault_from_settings() -> str | None:
     """The fault SANDBOX_FAULT imposes on every collection-API answer, if any."""
     return _checked(str(getattr(settings, "SANDBOX_FAULT", "") or ""), "SANDBOX_FAULT")
+
+
+def fault_from_rate(draw: random.Random | None = None) -> str | None:
+    """A fault for SANDBOX_FAULT_RATE of the answers, each kind as likely as the others."""
+    rate = float(getattr(settings, "SANDBOX_FAULT_RATE", 0.0) or 0.0)
+    if rate <= 0:
+        return None
+    draw = draw or _draw
+    if draw.random() >= rate:
+        return None
+    return draw.choice(SORTED_FAULT_KINDS)
 
 
 def _checked(value: str, source: str) -> str | None:

@@ -151,7 +151,7 @@ def api_endpoint(*methods: str) -> Callable[[ApiView], ApiView]:
             except faults.UnknownFault as error:
                 return problem(400, str(error), errors={faults.FAULT_HEADER: [str(error)]})
             try:
-                fault = fault or faults.fault_from_settings()
+                fault = fault or faults.fault_from_settings() or faults.fault_from_rate()
             except faults.UnknownFault as error:
                 return problem(500, str(error))
             if fault:

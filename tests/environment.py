@@ -16,7 +16,7 @@ os.environ.setdefault("AUTOCOLLECT_API_URL", "http://testserver/sandbox/collecti
 os.environ.setdefault("AUTOCOLLECT_TOKEN_URL", "http://testserver/sandbox/token")
 os.environ.setdefault("AUTOCOLLECT_CLIENT_ID", "sandbox")
 os.environ.setdefault("AUTOCOLLECT_CLIENT_SECRET", "sandbox")
-for name in ("SANDBOX_FAULT", "SANDBOX_LATENCY_MS", "SANDBOX_BATCH_DELAY_MS"):
+for name in ("SANDBOX_FAULT", "SANDBOX_FAULT_RATE", "SANDBOX_LATENCY_MS", "SANDBOX_BATCH_DELAY_MS"):
     os.environ.pop(name, None)
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 

@@ -30,6 +30,7 @@ from tests.support.transport import RecordingTransport
 
 # URLs that hold no organisation data, each tested where it lives (tests/test_tenancy.py).
 ORGANIZATION_NEUTRAL = {"home", "login", "logout", "switch_organization", "set_language", "healthz"}
+ORGANIZATION_NEUTRAL |= {"readyz"}  # tests/test_health.py
 # Machine-to-machine endpoints: no session, no organisation, and answers that carry no data
 # (tests/test_webhooks.py asserts it, for members too).
 ORGANIZATION_NEUTRAL |= {"autocollect_webhook"}

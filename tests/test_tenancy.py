@@ -16,7 +16,7 @@ from dashboard.models import Membership, Organization, Role
 from tests.support.people import make_member
 
 # URL prefixes that must answer without a dashboard login.
-PUBLIC_PREFIXES = ("accounts/login/", "healthz", "i18n/", "sandbox/", "admin/")
+PUBLIC_PREFIXES = ("accounts/login/", "healthz", "readyz", "i18n/", "sandbox/", "admin/")
 SAMPLE_ARGUMENTS = {
     "int": "1",
     "str": "x",
