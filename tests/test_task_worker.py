@@ -79,7 +79,7 @@ def environment(tmp_path: Path) -> dict[str, str]:
 
 
 def _manage(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: S603 - our own interpreter and manage.py
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env=env,
@@ -94,7 +94,7 @@ def _manage(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
 
 
 def _start(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env=env,
@@ -142,7 +142,7 @@ def test_a_worker_and_the_web_process_write_one_sqlite_file_without_locking(
     worker = _start(
         environment, "db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval", "0"
     )
-    writer = subprocess.run(
+    writer = subprocess.run(  # noqa: S603 - our own interpreter and script
         [sys.executable, "manage.py", "shell", "-c", WRITER.format(seconds=6)],
         cwd=ROOT,
         env=environment,
