@@ -7,8 +7,11 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import translation
 
 from dashboard.models import Membership, Organization, Role
 
@@ -44,9 +47,12 @@ class Command(BaseCommand):
             if password is not None:
                 raise CommandError("Give --password or --password-stdin, not both.")
             password = _read_password_from_stdin()
-        user_exists = User.objects.filter(username=username).exists()
-        if password is None and not user_exists:
+        existing_user = User.objects.filter(username=username).first()
+        if password is None and existing_user is None:
             password = _prompt_for_password()
+        if password is not None:
+            # Before anything is written: a refused password leaves everything as it was.
+            _check_password(password, existing_user or User(username=username))
 
         with transaction.atomic():
             organization, _ = Organization.objects.update_or_create(
@@ -77,6 +83,16 @@ def _parse_role(value: str) -> str:
     if value not in Role.values:
         raise CommandError(f"--role must be one of {', '.join(Role.values)}, got {value!r}.")
     return value
+
+
+def _check_password(password: str, user: User) -> None:
+    """Apply AUTH_PASSWORD_VALIDATORS, as Django's own forms do; refusal is one line."""
+    with translation.override("en"):  # the command speaks English, whatever the locale
+        try:
+            validate_password(password, user)
+        except ValidationError as error:
+            reasons = " ".join(str(message) for message in error.messages)
+            raise CommandError(f"The password was refused: {reasons}") from None
 
 
 def _read_password_from_stdin() -> str:
