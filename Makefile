@@ -9,7 +9,7 @@ PORT ?= 8000
 # docs/development.md.
 DEV_CONFIG := .env.development
 
-.PHONY: run dev-config test test-postgres lint format typecheck check browser messages bench clean
+.PHONY: run serve dev-config test test-postgres lint format typecheck check browser messages bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 13), "Python 3.13 is needed (see .python-version), found " + sys.version.split()[0]'
@@ -31,6 +31,18 @@ run: $(VENV)/.installed $(DEV_CONFIG)
 	PORT=$(PORT) $(PY) manage.py db_worker --interval 0.5 & worker=$$!; \
 		trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
 		PORT=$(PORT) $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# Production serving on this machine (README, "Deployment"): gunicorn with dashboard/gunicorn.conf.py
+# and a task worker beside it, in the deployment's configuration only (the environment or .env,
+# never .env.development: without a SECRET_KEY of its own it stops). Migrates and collects the
+# static files first for convenience; with several machines, run those once per release instead.
+serve: $(VENV)/.installed
+	@$(PY) -c 'import os, sys; from dashboard import configuration as c; os.environ.get("SECRET_KEY") or c.read_env_file(c.DEPLOYMENT_FILE).get("SECRET_KEY") or sys.exit("make serve runs the production configuration: set SECRET_KEY and the other production variables in the environment or .env (README, Deployment). make run serves development.")'
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput
+	$(PY) manage.py db_worker & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
+		$(VENV)/bin/gunicorn -c dashboard/gunicorn.conf.py dashboard.wsgi
 
 # The whole suite, browser tests included, on the embedded SQLite and local-memory cache unless
 # DATABASE_URL / CACHE_URL say otherwise.

@@ -44,7 +44,11 @@ def deployment_environment(environ: Mapping[str, str]) -> dict[str, str]:
 
     A copy: the master's own environment stays as it was, so a reload sees a changed `.env`.
     """
-    values = configuration.read_env_file(configuration.DEPLOYMENT_FILE)
+    values = {
+        name: value
+        for name, value in configuration.read_env_file(configuration.DEPLOYMENT_FILE).items()
+        if value
+    }
     values.update({name: value for name, value in environ.items() if value})
     return values
 

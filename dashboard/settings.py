@@ -7,6 +7,7 @@ for which process is decided before this module runs (dashboard/configuration.py
 reads the environment alone. `.env.example` lists every variable.
 """
 
+import hmac
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -17,6 +18,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
+
+from dashboard.logs import LOG_FORMATS, LOG_LEVELS, logging_config
 
 django_stubs_ext.monkeypatch()  # lets admin and querysets take type parameters at runtime
 
@@ -64,18 +67,21 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "axes",
     "django_htmx",
+    "django_tasks_db",
     "dashboard",
     "cases",
+    "triage",
     *(["sandbox"] if SANDBOX_ENABLED else []),
 ]
 
 MIDDLEWARE = [
+    # First: it sets the request id every later line carries, and times the whole request.
+    "dashboard.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "dashboard.security.PermissionsPolicyMiddleware",
     "dashboard.security.SecurityLogMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    "dashboard.middleware.QuietRequestLogMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -115,12 +121,18 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-# Each worker thread keeps its database connection between requests instead of opening one per
-# request (about 5 ms on PostgreSQL), and checks it before reuse, so a restarted database costs a
-# reconnect, not an error. At most workers x threads connections per web process. 0: close after
-# every request. (The development server closes them after each request anyway.)
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=600)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web process and the task worker write at the same time. WAL lets readers go on beside
+    # a writer; IMMEDIATE takes the write lock when a transaction starts, so a waiting writer
+    # queues for the busy timeout instead of failing at once with "database is locked" when a
+    # read transaction tries to become a write one (which no timeout can save).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,  # seconds a writer waits for the lock
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Sessions, tokens and caches live in the database or the cache, never in a process: many web
@@ -130,14 +142,12 @@ CACHES = {
         "CACHE_URL", default=_required_in_production("CACHE_URL", "locmemcache://")
     )
 }
-# Sessions are read from the shared cache and written through to the database (no session query
-# on most requests). Only with a cache every process shares: with local memory, a logout in one
-# process would leave the session alive in another's copy.
-SESSION_ENGINE = (
-    "django.contrib.sessions.backends.db"
-    if CACHES["default"]["BACKEND"].endswith("LocMemCache")
-    else "django.contrib.sessions.backends.cached_db"
-)
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# Background work (the case index's sync, webhook follow-ups) runs on Django's tasks framework,
+# stored in the database: `manage.py db_worker` runs it (make run starts one). Several workers on
+# PostgreSQL share the queue (SELECT ... FOR UPDATE SKIP LOCKED). See docs/case-index.md.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -195,7 +205,10 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Behind a proxy that terminates TLS: it must set X-Forwarded-Proto and drop any a client sent
+# (see README, Deployment). The host comes from X-Forwarded-Host only when asked for.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+USE_X_FORWARDED_HOST: bool = env.bool("USE_X_FORWARDED_HOST", default=False)
 
 # --- Security: HTTPS, sessions, login throttling, error pages (dashboard/security.py) ---
 # HTTPS only, by default. Behind a proxy that redirects to HTTPS itself, SECURE_SSL_REDIRECT=false.
@@ -256,6 +269,11 @@ if not 0.0 <= SANDBOX_FAULT_RATE <= 1.0:
         f"SANDBOX_FAULT_RATE is {SANDBOX_FAULT_RATE}; it must be between 0 and 1 (0.1: one in ten)."
     )
 SANDBOX_BATCH_DELAY_MS: int = env.int("SANDBOX_BATCH_DELAY_MS", default=0)
+# Where the sandbox POSTs its webhooks (CASE, CASE_UPDATED, BATCH_COMPLETED), signed with the
+# secret; nothing is sent unless both are set. The demo (DEBUG with the embedded sandbox) sends
+# them to this dashboard with a secret derived from SECRET_KEY (see the upstream section).
+SANDBOX_WEBHOOK_URL: str = env.str("SANDBOX_WEBHOOK_URL", default="")
+SANDBOX_WEBHOOK_SECRET: str = env.str("SANDBOX_WEBHOOK_SECRET", default="")
 
 # --- The upstream: Amili AutoCollect ---
 # Without an explicit API URL (and with the sandbox on) the dashboard talks to its own sandbox over
@@ -325,17 +343,57 @@ AUTOCOLLECT_MAX_BODY_BYTES = 10 * 1024 * 1024  # a larger answer is refused unre
 AUTOCOLLECT_MAX_PAGES = 2000  # pages one walk (the export) reads before it stops
 AUTOCOLLECT_TOKEN_REFRESH_MARGIN = 60  # seconds before expiry a token is replaced
 AUTOCOLLECT_TOKEN_LOCK_WAIT = 3.0  # seconds to wait for another process's token fetch
+# Seconds an idle connection to the upstream stays open for the next call (httpx's default, 5 s,
+# would cost a TLS handshake on requests seconds apart). Keep it under the upstream's own idle
+# timeout.
+AUTOCOLLECT_KEEPALIVE_SECONDS: float = env.float("AUTOCOLLECT_KEEPALIVE_SECONDS", default=60.0)
+# Seconds a page read (list, case, debtor) is kept in the shared cache, per organisation and
+# query; 0 turns caching off. Every page says when its data was fetched and can refresh it.
+AUTOCOLLECT_CACHE_SECONDS: int = env.int("AUTOCOLLECT_CACHE_SECONDS", default=20)
+# How many upstream calls one organisation may have in flight; more are refused at once (503,
+# Retry-After), so one slow organisation cannot take the others' connections and threads. Per
+# process: 6 of the client's 20 pooled connections leaves 14 for everyone else, so two busy
+# organisations still leave room. In the whole cluster (shared cache): two processes' worth;
+# raise it with the number of processes if the upstream has room. 0 switches a bound off.
+AUTOCOLLECT_MAX_IN_FLIGHT_PER_ORGANIZATION: int = env.int(
+    "AUTOCOLLECT_MAX_IN_FLIGHT_PER_ORGANIZATION", default=6
+)
+AUTOCOLLECT_MAX_IN_FLIGHT_PER_ORGANIZATION_CLUSTER: int = env.int(
+    "AUTOCOLLECT_MAX_IN_FLIGHT_PER_ORGANIZATION_CLUSTER", default=12
+)
 
-# Request logs name the path only: query strings can carry search terms about people.
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "loggers": {
-        "django.server": {"handlers": [], "propagate": False},
-        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
-        "dashboard.requests": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "cases": {"handlers": ["console"], "level": "INFO", "propagate": False},
-    },
-}
+# --- Webhooks from the upstream and the local case index (triage/, docs/case-index.md) ---
+# The shared secret the upstream signs webhooks with (HMAC-SHA256 of the body). Unset, the
+# endpoint answers 503 and the index is kept fresh by the scheduled refresh alone.
+AUTOCOLLECT_WEBHOOK_SECRET: str = env.str("AUTOCOLLECT_WEBHOOK_SECRET", default="")
+if DEBUG and AUTOCOLLECT_USES_EMBEDDED_SANDBOX:
+    # The demo's loop: the embedded sandbox posts its events to this dashboard, both sides
+    # signing with one secret made from this checkout's SECRET_KEY (never a published one).
+    _demo_webhook_secret = hmac.new(SECRET_KEY.encode(), b"sandbox-webhooks", "sha256").hexdigest()
+    AUTOCOLLECT_WEBHOOK_SECRET = AUTOCOLLECT_WEBHOOK_SECRET or _demo_webhook_secret
+    SANDBOX_WEBHOOK_SECRET = SANDBOX_WEBHOOK_SECRET or AUTOCOLLECT_WEBHOOK_SECRET
+    SANDBOX_WEBHOOK_URL = SANDBOX_WEBHOOK_URL or f"http://127.0.0.1:{PORT}/webhooks/autocollect/"
+AUTOCOLLECT_WEBHOOK_MAX_BYTES = 256 * 1024  # a larger body is refused unread (413)
+AUTOCOLLECT_WEBHOOK_MAX_AGE = 24 * 3600  # seconds: an older event (by its timeStamp) is a replay
+AUTOCOLLECT_WEBHOOK_MAX_SKEW = 300  # seconds an event's timeStamp may be ahead of our clock
+AUTOCOLLECT_WEBHOOK_KEY_DAYS = 7  # idempotency keys are kept longer than MAX_AGE: no gap
+# Rows of closed or withdrawn cases (and of cases the upstream stopped returning) leave the index
+# this many days after they closed or vanished.
+CASE_INDEX_RETENTION_DAYS: int = env.int("CASE_INDEX_RETENTION_DAYS", default=90)
+
+# Logging (dashboard/logs.py): one line per record, JSON in production, escaped key=value text in
+# development; a request id on every line; the app, security and audit streams apart. No line
+# carries a query string or a path: requests are logged by route.
+LOG_FORMAT: str = env.str("LOG_FORMAT", default="") or ("text" if DEBUG else "json")
+LOG_LEVEL: str = (env.str("LOG_LEVEL", default="") or "INFO").upper()
+if LOG_FORMAT not in LOG_FORMATS or LOG_LEVEL not in LOG_LEVELS:
+    raise ImproperlyConfigured(
+        f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)} and LOG_LEVEL one of "
+        f"{', '.join(LOG_LEVELS)}; got {LOG_FORMAT!r} and {LOG_LEVEL!r}."
+    )
+LOGGING = logging_config(
+    log_format=LOG_FORMAT,
+    level=LOG_LEVEL,
+    security_file=env.str("SECURITY_LOG_FILE", default=""),
+    audit_file=env.str("AUDIT_LOG_FILE", default=""),
+)

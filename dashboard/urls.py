@@ -28,6 +28,7 @@ urlpatterns = [
         name="set_language",
     ),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("webhooks/autocollect/", autocollect_webhook, name="autocollect_webhook"),
     path("admin/", admin.site.urls),
     path("", include("cases.urls")),

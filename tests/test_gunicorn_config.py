@@ -72,6 +72,7 @@ def test_defaults_are_a_few_threaded_workers_on_the_local_port(load_config: Load
 
 def test_bind_comes_from_port_or_gunicorn_bind(load_config: LoadConfig) -> None:
     assert load_config(PORT="8123")["bind"] == ["127.0.0.1:8123"]
+    assert load_config(dotenv="GUNICORN_BIND=\nPORT=8124\n")["bind"] == ["127.0.0.1:8124"]
     assert load_config(GUNICORN_BIND="0.0.0.0:9000, unix:/run/dashboard.sock")["bind"] == [
         "0.0.0.0:9000",
         "unix:/run/dashboard.sock",
