@@ -16,7 +16,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from cases.autocollect import DEFAULT_PAGE_SIZE, PAGE_SIZES, CaseFilters
-from cases.private_search import REFERENCE_PARAMETER, SEARCH_PARAMETER
+from cases.private_search import PRIVATE_PARAMETERS
 from cases.vocabulary import CASE_STATUSES, CASE_TYPES, label
 
 SEARCH_MAX_LENGTH: Final = 100
@@ -94,11 +94,11 @@ class ActiveFilter:
     def removal(self) -> dict[str, None]:
         """The querystring change that drops this filter (and the page, which belonged to it).
 
-        The search may stand in the URL as itself or as a reference to a private search.
+        A typed filter may stand in the URL as itself or as a reference to a private term.
         """
         dropped = dict.fromkeys((self.parameter, "page"))
-        if self.parameter == SEARCH_PARAMETER:
-            dropped[REFERENCE_PARAMETER] = None
+        if self.parameter in PRIVATE_PARAMETERS:
+            dropped[PRIVATE_PARAMETERS[self.parameter]] = None
         return dropped
 
 

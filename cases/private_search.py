@@ -1,74 +1,133 @@
 """Search terms that are personal data stay out of the URLs the dashboard generates.
 
-The case list keeps its state in the URL, the search term included. A term that is an e-mail
-address or a phone or identification number would then sit in the address bar, the browser's
-history and every link on the page. Such a term is kept in the session instead, under a short
-random reference, and the URLs carry `qref=<reference>`: the list still has an address that
-Back, Forward, reload and export understand, and the address names no one. A reference is only
-meaningful in the session that made it; elsewhere it has expired and the user is asked to search
-again.
+The case list keeps its state in the URL, the filters a person types included. A term that is an
+e-mail address or a phone or identification number (dashboard/personal_data.py says what counts)
+would then sit in the address bar, the browser's history and every link on the page. Such a term
+is kept in the session instead, under a short random reference, and the URLs carry the reference
+(`qref=<reference>` for the search, `customerref=` and `invoiceref=` for the other free-text
+filters): the list still has an address that Back, Forward, reload and export understand, and the
+address names no one. A reference is only meaningful in the session that made it; elsewhere it
+has expired and the user is asked to type the term again.
+
+Only the last value of a repeated parameter counts (it is the one the form reads), so the public
+URL keeps only that one: `?q=a@b.no&q=x` cannot carry the e-mail into the page's links. A
+personal-looking value of any other parameter (a hand-edited `status`, an unknown parameter)
+never reaches a generated link either.
 """
 
-import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, QueryDict
 
+from dashboard.personal_data import looks_personal
+
 SEARCH_PARAMETER: Final = "q"
 REFERENCE_PARAMETER: Final = "qref"
+# The filters a person types freely, each with the parameter that stands for a personal value.
+PRIVATE_PARAMETERS: Final[Mapping[str, str]] = {
+    SEARCH_PARAMETER: REFERENCE_PARAMETER,
+    "customer": "customerref",
+    "invoice": "invoiceref",
+}
+REFERENCE_PARAMETERS: Final = tuple(PRIVATE_PARAMETERS.values())
+# Parameters not searched for personal data: what only the dashboard or the upstream writes (an
+# opaque page token, our references) and the registration dates, which a date picker fills in
+# (eight digits, like a birth date, but about a case).
+_UNCHECKED_PARAMETERS: Final = frozenset({"page", "from", "to", *REFERENCE_PARAMETERS})
+# Choices the filter form reads: a personal-looking value there is invalid input, answered with
+# the form's errors rather than dropped by a redirect.
+_FORM_PARAMETERS: Final = frozenset({"status", "type", "size"})
 SESSION_KEY: Final = "private_searches"
 KEPT_PER_SESSION: Final = 20  # the most recent; older references expire
-
-# Phone numbers and national identification numbers: eight or more digits, perhaps with a
-# country code, spaces or dashes. Case, invoice and customer numbers are shorter in AutoCollect.
-_LONG_NUMBER: Final = re.compile(r"\+?[\d\s-]+")
-_MIN_PERSONAL_DIGITS: Final = 8
 
 
 def is_personal(term: str) -> bool:
     """Does the search term look like an e-mail address, a phone number or a national id?"""
-    term = term.strip()
-    if "@" in term:
-        return True
-    digits = sum(character.isdigit() for character in term)
-    return digits >= _MIN_PERSONAL_DIGITS and _LONG_NUMBER.fullmatch(term) is not None
+    return looks_personal(term)
 
 
 @dataclass(frozen=True)
 class ListQuery:
     """A case-list request's parameters, as the form reads them and as URLs may show them."""
 
-    form_data: QueryDict  # the search term resolved from its reference
-    public: QueryDict  # a reference in place of a personal search term
+    form_data: QueryDict  # personal terms resolved from their references
+    public: QueryDict  # references in place of personal terms; one value per parameter
     expired: bool  # the request named a reference this session does not know
-    moved: bool  # the request's own URL showed a personal term: answer with the public URL
+    moved: bool  # the request's own URL showed a personal value: answer with the public URL
+    expired_parameters: tuple[str, ...] = ()  # the filters whose reference expired
 
     def public_url(self, path: str) -> str:
         return f"{path}?{self.public.urlencode()}" if self.public else path
 
 
 def resolve(request: HttpRequest) -> ListQuery:
-    """Read the list's parameters, swapping a personal search term for a session reference."""
-    form_data, public = request.GET.copy(), request.GET.copy()
-    reference = form_data.pop(REFERENCE_PARAMETER, [""])[-1]
-    expired = False
-    if reference and not form_data.get(SEARCH_PARAMETER):
-        term = _remembered(request.session).get(reference)
+    """Read the list's parameters, swapping personal values for session references."""
+    incoming = _last_values(request.GET)
+    form_data, public = incoming.copy(), incoming.copy()
+    for reference_parameter in REFERENCE_PARAMETERS:
+        form_data.pop(reference_parameter, None)
+    # Values the public URL leaves out although the form never reads them (repeats of a
+    # parameter, unknown parameters): the redirect to the public URL loses nothing.
+    moved = any(
+        looks_personal(value)
+        for name, values in request.GET.lists()
+        for value in (values[:-1] if name not in _UNCHECKED_PARAMETERS else [])
+    )
+    remembered = _remembered(request.session)
+    expired: list[str] = []
+    for name, reference_parameter in PRIVATE_PARAMETERS.items():
+        typed = incoming.get(name, "")
+        if typed:
+            public.pop(reference_parameter, None)  # a newly typed term replaces the old one
+            if not looks_personal(typed):
+                continue
+            public.pop(name)
+            if len(typed) <= _max_length(name):
+                public[reference_parameter] = _remember(request.session, typed)
+                moved = True
+            # Too long for the field: the form answers with its error, and no link repeats it.
+            continue
+        reference = incoming.get(reference_parameter, "")
+        if not reference:
+            continue
+        term = remembered.get(reference)
         if term is None:
-            expired = True
+            expired.append(name)
         else:
-            form_data[SEARCH_PARAMETER] = term
-    typed = request.GET.get(SEARCH_PARAMETER, "")
-    moved = is_personal(typed)
-    if moved:
-        public.pop(SEARCH_PARAMETER)
-        public[REFERENCE_PARAMETER] = _remember(request.session, typed)
-    elif typed:
-        public.pop(REFERENCE_PARAMETER, None)  # a newly typed term replaces the old one
-    return ListQuery(form_data=form_data, public=public, expired=expired, moved=moved)
+            form_data[name] = term
+    for name in list(public):
+        if name in _UNCHECKED_PARAMETERS or name in PRIVATE_PARAMETERS:
+            continue
+        if looks_personal(public.get(name, "")):
+            public.pop(name)
+            moved = moved or name not in _FORM_PARAMETERS
+    return ListQuery(
+        form_data=form_data,
+        public=public,
+        expired=bool(expired),
+        moved=moved,
+        expired_parameters=tuple(expired),
+    )
+
+
+def _max_length(name: str) -> int:
+    """The longest value the filter form accepts for a free-text filter."""
+    from cases.forms import CaseFilterForm  # here: the form module imports this one
+
+    field = CaseFilterForm.base_fields[name]
+    return getattr(field, "max_length", None) or 0
+
+
+def _last_values(parameters: QueryDict) -> QueryDict:
+    """One value per parameter: the last, which is the one a form reads."""
+    single = QueryDict(mutable=True)
+    for name, values in parameters.lists():
+        single[name] = values[-1]
+    return single
 
 
 def _remembered(session: SessionBase) -> dict[str, str]:

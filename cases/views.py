@@ -107,7 +107,8 @@ def _bound_filter_form(query: private_search.ListQuery) -> CaseFilterForm:
     """The filter form for the request; a search reference the session lost is an error."""
     form = CaseFilterForm(query.form_data)
     if query.expired and form.is_valid():
-        form.add_error("q", _("This search has expired. Type it again."))
+        for name in query.expired_parameters or (private_search.SEARCH_PARAMETER,):
+            form.add_error(name, _("This search has expired. Type it again."))
     return form
 
 
@@ -167,7 +168,7 @@ def _list_context(
         "active_filters": form.active_filters(),
         # {% querystring %} arguments: clearing keeps the page size, exporting drops paging.
         "clear_filters": dict.fromkeys(
-            (*URL_FILTER_NAMES, private_search.REFERENCE_PARAMETER, "page")
+            (*URL_FILTER_NAMES, *private_search.REFERENCE_PARAMETERS, "page")
         ),
         "export_query": {"page": None, "size": None},
         "upstream_error": upstream_error,
