@@ -245,7 +245,8 @@ class Server:
             except OSError:
                 continue
             group = int(stat.rsplit(")", 1)[1].split()[2])
-            if group == self.process.pid and b"gunicorn" in cmdline:
+            program = [Path(arg.decode(errors="replace")).name for arg in cmdline.split(b"\0")[:2]]
+            if group == self.process.pid and "gunicorn" in program:  # not `sh -c "... gunicorn"`
                 pids.append(int(entry.name))
         masters = {pid for pid in pids if _parent(pid) not in pids}
         return sorted(pid for pid in pids if pid not in masters)
