@@ -109,11 +109,19 @@ def new_request_id() -> str:
 
 
 class RequestIdFilter(logging.Filter):
-    """Put the current request's id on a record (None outside a request)."""
+    """Put the current request's id on a record (None outside a request).
+
+    Django logs an error response ("Gateway Timeout: ...") after the middleware has returned,
+    so outside the request's context: such a record names its request, which carries the id.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         context = _current.get()
-        record.request_id = context.request_id if context is not None else None
+        if context is not None:
+            record.request_id = context.request_id
+        else:
+            request_id = getattr(getattr(record, "request", None), "request_id", None)
+            record.request_id = request_id if isinstance(request_id, str) else None
         return True
 
 

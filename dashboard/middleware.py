@@ -66,6 +66,7 @@ class RequestLogMiddleware:
         started = time.perf_counter()
         incoming = request_id_from_header(request.headers.get(REQUEST_ID_HEADER))
         context = RequestContext(request_id=incoming or new_request_id())
+        request.request_id = context.request_id  # type: ignore[attr-defined]  # for late lines
         with request_context(context):
             response = self.get_response(request)
         response[REQUEST_ID_HEADER] = context.request_id

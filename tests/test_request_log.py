@@ -160,6 +160,24 @@ def test_every_line_a_request_causes_carries_its_id(
     assert the_request_line(logs, request_id)["upstream_calls"] == len(client_lines)
 
 
+def test_djangos_error_line_after_the_response_carries_the_requests_id(
+    logs: CapturedLogs, agent_client: Client, monkeypatch: pytest.MonkeyPatch, sandbox_a: object
+) -> None:
+    """Django logs a 5xx answer once the middleware has returned, outside the request's context."""
+
+    def too_slow(**kwargs: object) -> None:
+        raise autocollect.UpstreamTimeout("AutoCollect did not answer in time")
+
+    monkeypatch.setattr(autocollect, "list_cases", too_slow)
+
+    response = agent_client.get("/cases/")
+
+    assert response.status_code == 504
+    (error,) = [e for e in logs.entries() if e["logger"] == "django.request"]
+    assert error["message"] == "Gateway Timeout: cases/"
+    assert error["request_id"] == response["X-Request-ID"]
+
+
 def test_lines_outside_any_request_carry_no_id(logs: CapturedLogs) -> None:
     logging.getLogger("triage.sync").info("a background task's line")
 
