@@ -32,6 +32,7 @@ urlpatterns = [
     path("webhooks/autocollect/", autocollect_webhook, name="autocollect_webhook"),
     path("admin/", admin.site.urls),
     path("", include("cases.urls")),
+    path("", include("triage.urls")),
 ]
 
 if settings.SANDBOX_ENABLED:
