@@ -18,15 +18,22 @@ from dataclasses import dataclass
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
-from cases import views
+from cases import action_views, audit_views, views
+from cases.actions import BY_UPSTREAM
 from cases.links import debtor_url
+from cases.models import AuditEntry
 from dashboard.models import Organization, Role
+from sandbox.actions import ACTIONS as SANDBOX_ACTIONS
+from sandbox.models import Batch as SandboxBatch
 from sandbox.models import Case as SandboxCase
 from sandbox.models import Debtor as SandboxDebtor
 from sandbox.seeding import seed_organization
-from tests.support.people import make_member
+from tests.support.people import ORG_A_ID, make_member
 from tests.support.transport import RecordingTransport
+from triage import views as triage_views
+from triage.models import CaseSummary, IndexedDebtor
 
 # URLs that hold no organisation data, each tested where it lives (tests/test_tenancy.py).
 ORGANIZATION_NEUTRAL = {"home", "login", "logout", "switch_organization", "set_language", "healthz"}
@@ -34,6 +41,9 @@ ORGANIZATION_NEUTRAL |= {"readyz"}  # tests/test_health.py
 # Machine-to-machine endpoints: no session, no organisation, and answers that carry no data
 # (tests/test_webhooks.py asserts it, for members too).
 ORGANIZATION_NEUTRAL |= {"autocollect_webhook"}
+# The index's freshness and its refresh: no identifiers in, only sync times out, and a refresh
+# only ever for the membership's organisation (tests/test_triage.py asserts both).
+ORGANIZATION_NEUTRAL |= {"triage:freshness"}
 # Namespaces outside the dashboard's organisation scope: Django's admin (staff only, its own
 # permission checks) and the sandbox (the upstream's stand-in, authenticated by bearer token).
 OTHER_NAMESPACES = {"admin", "sandbox"}
@@ -65,6 +75,8 @@ class Probe:
     may_answer_empty: bool = False
     # Revealing needs a role that may act: a viewer is refused (403) even for A's own debtor.
     needs_can_act: bool = False
+    # The audit trail is for administrators: agents and viewers are refused (403).
+    needs_admin: bool = False
     # What A's own identifiers must show: the debtor's name, or for a reveal the number itself.
     shows: Callable[[Identifiers], str] = lambda own: own.debtor_name
 
@@ -77,7 +89,143 @@ def _revealed_number(ids: Identifiers) -> str:
     return ids.identification_number
 
 
+# --- Case actions and the audit trail -----------------------------------------------------------
+
+
+def _sandbox_case(ids: Identifiers) -> SandboxCase:
+    return SandboxCase.objects.get(organization_id=ids.organization_id, case_number=ids.case_number)
+
+
+def _allowed_action(ids: Identifiers) -> str:
+    """An action the identifiers' case can take now (its owner gets the real confirmation)."""
+    case = _sandbox_case(ids)
+    for slug, action in SANDBOX_ACTIONS.items():
+        if action.refusal(case) is None:
+            return BY_UPSTREAM[slug].slug
+    raise AssertionError("the matrix's case can take no action; change the seed")
+
+
+def _action_url(ids: Identifiers) -> str:
+    return reverse("cases:action", args=[ids.case_number, _allowed_action(ids)])
+
+
+def _action_form(ids: Identifiers) -> dict[str, str]:
+    """A confirmation as posted from a page of organisation A, the matrix users' own."""
+    acting = Organization.objects.get(amili_id=ORG_A_ID)
+    return {
+        "organization": str(acting.pk),
+        "idempotency_key": str(uuid.uuid4()),
+        "reason_code": "OTHER",
+        "reason_text": "Cross-organisation probe",
+    }
+
+
+def _finished_batch_url(ids: Identifiers) -> str:
+    """A batch the identifiers' organisation ran on its case, as its audit trail records it."""
+    case = _sandbox_case(ids)
+    now = timezone.now()
+    batch = SandboxBatch.objects.create(
+        organization_id=case.organization_id,
+        case=case,
+        action="pause",
+        type="PAUSE_CASE",
+        created_at=now,
+        due_at=now,
+        finished_at=now,
+        status="SUCCESS",
+        succeeded=[{"caseId": str(case.pk), "caseNumber": case.case_number}],
+        created_by="matrix",
+    )
+    AuditEntry.objects.create(
+        organization=Organization.objects.get(amili_id=ids.organization_id),
+        username="matrix",
+        kind="action",
+        outcome="accepted",
+        case_id=str(case.pk),
+        case_number=ids.case_number,
+        action="pause",
+        batch_id=str(batch.pk),
+    )
+    return reverse("cases:action_batch", args=[ids.case_number, str(batch.pk)])
+
+
+def _audited_reveal(ids: Identifiers) -> None:
+    """An entry in the identifiers' organisation's audit trail that names its debtor."""
+    AuditEntry.objects.create(
+        organization=Organization.objects.get(amili_id=ids.organization_id),
+        username="matrix",
+        kind="reveal",
+        outcome="shown",
+        case_id=str(_sandbox_case(ids).pk),
+        case_number=ids.case_number,
+        debtor_id=ids.debtor_id,
+        debtor_position=1,
+        debtor_name=ids.debtor_name,
+    )
+
+
+def _audit_url(name: str) -> Callable[[Identifiers], str]:
+    def url(ids: Identifiers) -> str:
+        _audited_reveal(ids)
+        return f"{reverse(name)}?case={ids.case_number}"
+
+    return url
+
+
+# --- The triage queues ------------------------------------------------------------------------
+
+
+def _indexed(ids: Identifiers) -> None:
+    """The identifiers' case in its organisation's case index, written straight from the
+    sandbox's tables (no upstream request), as an open case so the "all open" queue lists it."""
+    case = _sandbox_case(ids)
+    organization = Organization.objects.get(amili_id=ids.organization_id)
+    summary, _ = CaseSummary.objects.update_or_create(
+        organization=organization,
+        case_id=str(case.pk),
+        defaults={
+            "case_number": case.case_number,
+            "status": "OPEN",
+            "sub_status": "NONE",
+            "type": case.type,
+            "remaining_amount": case.remaining_amount,
+            "remaining_principal": case.remaining_principal,
+            "currency": "NOK",
+            "debtor_names": ids.debtor_name,
+            "confirmed_at": case.registered_at,
+        },
+    )
+    IndexedDebtor.objects.get_or_create(
+        organization=organization,
+        case=summary,
+        customer_number=ids.customer_number,
+        defaults={"display_name": ids.debtor_name},
+    )
+
+
+def _triage_url(**parameters: Callable[[Identifiers], object]) -> Callable[[Identifiers], str]:
+    def url(ids: Identifiers) -> str:
+        _indexed(ids)
+        query = "&".join(f"{name}={value(ids)}" for name, value in parameters.items())
+        return f"{reverse('triage:queue')}?queue=open&{query}"
+
+    return url
+
+
 PROBES: tuple[Probe, ...] = (
+    Probe(
+        "triage-selected-case",
+        "triage:queue",
+        "get",
+        _triage_url(selected=lambda ids: ids.case_number),
+    ),
+    Probe(
+        "triage-filter-by-customer-number",
+        "triage:queue",
+        "get",
+        _triage_url(q=lambda ids: ids.customer_number),
+        may_answer_empty=True,
+    ),
     Probe(
         "search-by-case-number",
         "cases:list",
@@ -126,11 +274,64 @@ PROBES: tuple[Probe, ...] = (
         needs_can_act=True,
         shows=_revealed_number,
     ),
+    Probe(
+        "action-confirmation",
+        "cases:action",
+        "get",
+        _action_url,
+        denied_with=(403, 404),
+        needs_can_act=True,
+    ),
+    Probe(
+        "action-post",
+        "cases:action",
+        "post",
+        _action_url,
+        data=_action_form,
+        denied_with=(403, 404),
+        needs_can_act=True,
+    ),
+    Probe(
+        "action-batch-status",
+        "cases:action_batch",
+        "get",
+        _finished_batch_url,
+        denied_with=(403, 404),
+        needs_can_act=False,
+    ),
+    Probe(
+        "audit-trail",
+        "cases:audit",
+        "get",
+        _audit_url("cases:audit"),
+        denied_with=(403,),
+        may_answer_empty=True,
+        needs_admin=True,
+    ),
+    Probe(
+        "audit-trail-export",
+        "cases:audit_export",
+        "get",
+        _audit_url("cases:audit_export"),
+        denied_with=(403,),
+        may_answer_empty=True,
+        needs_admin=True,
+    ),
 )
 
 # Every way a page is rendered: in full, as its default partial, as each partial a target names
 # (the views pick partials by HX-Target), and as a history restore.
-PARTIAL_TARGETS = sorted({*views.PARTIAL_FOR_TARGET, *views.CASE_PARTIALS, *views.DEBTOR_PARTIALS})
+PARTIAL_TARGETS = sorted(
+    {
+        *views.PARTIAL_FOR_TARGET,
+        *views.CASE_PARTIALS,
+        *views.DEBTOR_PARTIALS,
+        *action_views.PANEL_PARTIALS,
+        *action_views.BATCH_PARTIALS,
+        *audit_views.PARTIALS,
+        *triage_views.PARTIALS,
+    }
+)
 PARTIAL_HEADERS: dict[str, dict[str, str]] = {
     "full": {},
     "htmx": {"HX-Request": "true"},
@@ -282,7 +483,7 @@ def test_the_same_probe_shows_the_organisations_own_data(
 
     status, text = _ask(client, probe, own, render)
 
-    if probe.needs_can_act and role == Role.VIEWER:
+    if (probe.needs_can_act and role == Role.VIEWER) or (probe.needs_admin and role != Role.ADMIN):
         assert status == 403
         assert own.identification_number not in text
     else:
