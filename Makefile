@@ -40,7 +40,7 @@ serve: $(VENV)/.installed
 	@$(PY) -c 'import os, sys; from dashboard import configuration as c; os.environ.get("SECRET_KEY") or c.read_env_file(c.DEPLOYMENT_FILE).get("SECRET_KEY") or sys.exit("make serve runs the production configuration: set SECRET_KEY and the other production variables in the environment or .env (README, Deployment). make run serves development.")'
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput
-	$(PY) manage.py db_worker & worker=$$!; \
+	$(PY) manage.py db_worker --no-reload & worker=$$!; \
 		trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
 		$(VENV)/bin/gunicorn -c dashboard/gunicorn.conf.py dashboard.wsgi
 

@@ -5,8 +5,8 @@ CI runs this after the PostgreSQL test run (.ci/run); by hand: `.venv/bin/python
 .ci/scale_out_check.py` (PostgreSQL on 127.0.0.1:5432 as user postgres, Redis on 6379). It
 
 1. creates its own database (scaleout_check) and empties Redis database 14;
-2. migrates it and seeds a sandbox, served by its own gunicorn on a free port as the upstream:
-   two organisations, and a third whose answers never come in time;
+2. migrates it, collects the static files and seeds a sandbox, served by its own gunicorn on a
+   free port as the upstream: two organisations, and a third whose answers never come in time;
 3. starts two dashboard instances exactly as `make serve` does (gunicorn -c
    dashboard/gunicorn.conf.py dashboard.wsgi, production settings, two workers each) on two
    more free ports, and a task worker (manage.py db_worker) beside them;
@@ -322,8 +322,11 @@ def wait_until_up(port: int, path: str, expected: int = 200) -> None:
 def prepare(sandbox_env: Mapping[str, str]) -> None:
     """Migrate, seed the sandbox and add the member: the commands a deployment runs, in
     parallel where they touch different rows (each manage.py start costs a second or two)."""
-    manage(sandbox_env, "migrate", "--noinput")
-    step("database created and migrated")
+    with ThreadPoolExecutor() as pool:
+        static = pool.submit(manage, sandbox_env, "collectstatic", "--noinput")
+        manage(sandbox_env, "migrate", "--noinput")
+        static.result()
+    step("database created and migrated, static files collected")
     orgs = [a for org_id, name in (ORG_A, ORG_B, SLOW_ORG) for a in ("--org", f"{org_id}={name}")]
     seed = [*orgs, "--cases", str(CASES_PER_ORG), "--seed", "7"]
     with ThreadPoolExecutor() as pool:
@@ -390,9 +393,14 @@ def work_across_instances(first: int, second: int) -> None:
     check(len(numbers) >= 10, f"the list shows cases (found {len(numbers)})")
     case_page = browser.get(second, f"/cases/{numbers[0]}/")
     check(case_page.status == 200, f"instance 2 shows a case page (got {case_page.status})")
+    stylesheet = found(r'href="(/static/css/app\.[0-9a-f]{12}\.css)"', listing.body, "stylesheet")
+    styles = Browser().get(second, stylesheet, **{"Accept-Encoding": "gzip"})
+    check(styles.status == 200, f"WhiteNoise serves {stylesheet} (got {styles.status})")
+    check("immutable" in styles.headers.get("cache-control", ""), "hashed names are immutable")
+    check(styles.headers.get("content-encoding") == "gzip", "static files are compressed")
     search = browser.get(second, f"/cases/?q={SEARCH_TERM}")
     check(search.status == 200, f"instance 2 searches (got {search.status})")
-    step(f"instance 2 (:{second}) serves the session: list, case {numbers[0]}, search")
+    step(f"instance 2 (:{second}) serves the session: list, case {numbers[0]}, search, static")
 
     switch_organization(browser, second, ORG_B[1])
     on_first = browser.get(first, "/cases/")
@@ -505,7 +513,7 @@ def _check(processes: Processes) -> None:
         GUNICORN_THREADS="16",
     )
     prepare(sandbox_env)
-    step("database migrated, sandbox seeded, member added")
+    step("sandbox seeded, member added to its three organisations")
 
     upstream = f"http://127.0.0.1:{sandbox_port}/sandbox"
     dashboard_env = base_environment(
