@@ -9,7 +9,7 @@ PORT ?= 8000
 # docs/development.md.
 DEV_CONFIG := .env.development
 
-.PHONY: run serve dev-config test test-postgres lint format typecheck check browser messages bench clean
+.PHONY: run serve dev-config test test-postgres lint format typecheck check browser messages bench bench-overhead soak clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 13), "Python 3.13 is needed (see .python-version), found " + sys.version.split()[0]'
@@ -89,6 +89,15 @@ messages: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	DEBUG=true $(PY) bench/bench_sandbox.py
+
+# What the dashboard adds to the upstream's time, under `make serve` against the sandbox as its own
+# server, on SQLite and on PostgreSQL with Redis (bench/overhead.py --help for the knobs).
+bench-overhead: $(VENV)/.installed
+	$(PY) bench/overhead.py
+
+# Minutes of concurrent users while one upstream answer in ten fails (bench/soak.py --help).
+soak: $(VENV)/.installed
+	$(PY) bench/soak.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache

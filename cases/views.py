@@ -19,12 +19,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import push_url, replace_url
+from django_htmx.http import push_url, replace_url, trigger_client_event
 
 from cases import autocollect, links, private_search
+from cases.actions import available_actions
+from cases.audit import audited_export, record_reveal
 from cases.breakdown import build_breakdown, case_totals, invoice_totals
 from cases.export import csv_lines, export_filename
 from cases.forms import URL_FILTER_NAMES, CaseFilterForm
+from cases.models import AuditEntry
 from cases.upstream_errors import (
     UpstreamErrorInfo,
     describe_upstream_error,
@@ -249,9 +252,8 @@ def case_export(request: OrganizationRequest) -> HttpResponse | StreamingHttpRes
         return HttpResponse(
             _plain_form_errors(form), status=400, content_type="text/plain; charset=utf-8"
         )
-    cases = autocollect.iter_cases(
-        organization_id=request.organization.amili_id, filters=form.to_filters()
-    )
+    filters = form.to_filters()
+    cases = autocollect.iter_cases(organization_id=request.organization.amili_id, filters=filters)
     try:
         # The first page is fetched before answering, so a failure there gets a proper status
         # instead of a 200 with a broken file; later pages are fetched while the file streams.
@@ -259,7 +261,9 @@ def case_export(request: OrganizationRequest) -> HttpResponse | StreamingHttpRes
     except autocollect.AutoCollectError as error:
         return upstream_error_response(request, error, target_id=RESULTS_ID)
     rows = cases if first is None else itertools.chain((first,), cases)
-    response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
+    # Recorded in the audit trail (who, which filters, how many rows) as the file streams.
+    lines = audited_export(request, filters, rows, csv_lines)
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{export_filename()}"'
     return response
 
@@ -299,7 +303,17 @@ REVEAL_FIELD: Final = "debtor"  # the POST field naming the debtor whose number 
 # partial a retry aimed at that element gets.
 CASE_PAGE_ID: Final = "case-page"
 CASE_DEBTORS_ID: Final = "debtors"
-CASE_PARTIALS: Final[Mapping[str, str]] = {CASE_PAGE_ID: "case_page", CASE_DEBTORS_ID: "debtors"}
+# The action bar and the audit timeline refresh themselves after an action (cases.action_views).
+CASE_ACTIONS_ID: Final = "case-actions"
+CASE_TIMELINE_ID: Final = "case-timeline"
+CASE_PARTIALS: Final[Mapping[str, str]] = {
+    CASE_PAGE_ID: "case_page",
+    CASE_DEBTORS_ID: "debtors",
+    CASE_ACTIONS_ID: "case_actions",
+    CASE_TIMELINE_ID: "case_timeline",
+}
+TIMELINE_LENGTH: Final = 50
+AUDIT_RECORDED_EVENT: Final = "auditRecorded"
 DEBTOR_PAGE_ID: Final = "debtor-page"
 DEBTOR_DETAILS_ID: Final = "debtor-details"
 DEBTOR_PARTIALS: Final[Mapping[str, str]] = {
@@ -326,25 +340,42 @@ def case_detail(request: OrganizationRequest, case_number: int) -> HttpResponse:
         target = CASE_PAGE_ID if reveal_id is None else CASE_DEBTORS_ID
         return upstream_error_response(request, error, target_id=target)
 
-    context = {
+    context: dict[str, object] = {
         "page_url": links.case_url(case_number),
         "case": case,
         "invoice_totals": invoice_totals(case),
         "breakdown": build_breakdown(case),
         "can_reveal": request.membership.can_act,
         "revealed_debtor_id": "",
+        # Viewers see no actions; everyone in the organisation sees its history of the case.
+        "actions": available_actions(case) if request.membership.can_act else (),
+        "timeline": _case_timeline(request, case),
     }
     if reveal_id is None:
         return render_page(request, CASE_TEMPLATE, context, partials=CASE_PARTIALS)
 
     position = _debtor_position(case.debtors, reveal_id)
+    debtor = case.debtors[position - 1]
     audit_log.info(
-        "identification number revealed: user=%s organisation=%s case=%s",
+        "identification number revealed: user=%s organisation=%s case=%s debtor=%s",
         request.user.username,
         request.organization.pk,
         case.case_number,
+        position,
     )
-    return _revealed(request, CASE_TEMPLATE, context, case.debtors[position - 1], position)
+    record_reveal(request, case=case, debtor=debtor, position=position)
+    # The case page's timeline refreshes itself on this event and shows the new entry.
+    response = _revealed(request, CASE_TEMPLATE, context, debtor, position)
+    return trigger_client_event(response, AUDIT_RECORDED_EVENT, {"caseNumber": case.case_number})
+
+
+def _case_timeline(request: OrganizationRequest, case: autocollect.Case) -> list[AuditEntry]:
+    """The organisation's audit entries about this case, newest first."""
+    return list(
+        AuditEntry.objects.filter(organization=request.organization, case_id=case.case_id)
+        .select_related("user")
+        .order_by("-created_at", "-pk")[:TIMELINE_LENGTH]
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -388,6 +419,10 @@ def debtor_detail(request: OrganizationRequest, customer_number: str) -> HttpRes
         request.user.username,
         request.organization.pk,
         customer_number,
+    )
+    # The details shown are the debtor's on the newest case: that case is the one recorded.
+    record_reveal(
+        request, case=found.cases[0], debtor=debtor, position=1, customer_number=customer_number
     )
     return _revealed(request, DEBTOR_TEMPLATE, context, debtor, 1)
 
