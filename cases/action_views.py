@@ -180,6 +180,7 @@ def _panel(
         "case_number": case_number,
         "case_url": links.case_url(case_number),
         "case": case,
+        "debtor_names": _debtor_names(case),
         "form": form,
         "entry": entry,
         "notice": notice,
@@ -189,6 +190,13 @@ def _panel(
     return render_page(
         request, TEMPLATE, context, partials=PANEL_PARTIALS, default=PANEL_ID, status=status
     )
+
+
+def _debtor_names(case: autocollect.Case | None) -> str:
+    """Whom the case is against, so nobody acts on the wrong person's case."""
+    if case is None:
+        return ""
+    return ", ".join(debtor.display_name or str(_("Unnamed debtor")) for debtor in case.debtors)
 
 
 def _batch_url(case_number: int, entry: AuditEntry | None) -> str:
@@ -583,6 +591,7 @@ def action_batch(request: OrganizationRequest, case_number: int, batch_id: str) 
         "case_number": case_number,
         "case_url": links.case_url(case_number),
         "case": case,
+        "debtor_names": _debtor_names(case),
         "entry": entry,
         "batch_url": batch_status_url(case_number, batch_id),
         "polling": _still_polling(entry),

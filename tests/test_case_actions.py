@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -30,7 +31,6 @@ from sandbox.models import Case as SandboxCase
 from sandbox.models import SandboxOrganization
 from tests.support.pages import text_of
 from tests.support.people import ORG_B_ID, make_member
-from tests.support.sandbox import Response
 from tests.support.sandbox_data import (
     DEBTOR_ID,
     NATIONAL_ID,
@@ -39,6 +39,11 @@ from tests.support.sandbox_data import (
     sandbox_organization,
 )
 from tests.support.transport import RecordingTransport
+
+if TYPE_CHECKING:  # the test client's response type exists only in django-stubs
+    from django.test.client import _MonkeyPatchedWSGIResponse as Response
+else:
+    Response = Any
 
 CASE_NUMBER = 5_100_001
 STATUSES = ("OPEN", "PAUSED", "CLOSED", "WITHDRAWN")
@@ -396,9 +401,7 @@ def test_the_case_page_offers_only_the_actions_its_state_allows(
     }
 
 
-def test_viewers_are_offered_no_action(
-    viewer_a: User, sandbox_a: SandboxOrganization
-) -> None:
+def test_viewers_are_offered_no_action(viewer_a: User, sandbox_a: SandboxOrganization) -> None:
     new_case(sandbox_a)
     client = english(viewer_a)
 

@@ -93,7 +93,9 @@ def _revealed_number(ids: Identifiers) -> str:
 
 
 def _sandbox_case(ids: Identifiers) -> SandboxCase:
-    return SandboxCase.objects.get(organization_id=ids.organization_id, case_number=ids.case_number)
+    return SandboxCase.objects.get(
+        organization_id=uuid.UUID(ids.organization_id), case_number=ids.case_number
+    )
 
 
 def _allowed_action(ids: Identifiers) -> str:
