@@ -11,7 +11,9 @@ dataclasses, already checked and cleaned, and one small exception family; never 
     clock       the client's time, replaceable in tests
     transport   the HTTP client, one deadline per call, retries, bounded reads
     auth        the bearer token as an httpx.Auth
-    operations  one function per upstream operation
+    fairness    how many calls one organisation may have in flight (OrganizationBusy beyond)
+    read_cache  page reads cached briefly per organisation, fetched once for concurrent callers
+    operations  one function per upstream operation, and forget_organization_reads
 
 Import from here (`from cases import autocollect`), not from the modules: they may move.
 """
@@ -38,6 +40,7 @@ from cases.autocollect.errors import (
     AutoCollectError,
     InvalidPageToken,
     NotFound,
+    OrganizationBusy,
     Problem,
     RateLimited,
     Rejected,
@@ -46,6 +49,7 @@ from cases.autocollect.errors import (
     UpstreamUnavailable,
 )
 from cases.autocollect.operations import (
+    forget_organization_reads,
     get_batch,
     get_case,
     get_debtor_cases,
@@ -108,6 +112,7 @@ __all__ = [
     "InvalidPageToken",
     "Invoice",
     "NotFound",
+    "OrganizationBusy",
     "Problem",
     "RateLimited",
     "Rejected",
@@ -117,6 +122,7 @@ __all__ = [
     "UpstreamTimeout",
     "UpstreamUnavailable",
     "current_transport",
+    "forget_organization_reads",
     "get_batch",
     "get_case",
     "get_debtor_cases",

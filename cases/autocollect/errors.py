@@ -16,6 +16,17 @@ class UpstreamUnavailable(AutoCollectError):
         self.retry_after = retry_after
 
 
+class OrganizationBusy(UpstreamUnavailable):
+    """The organisation already has as many upstream calls in flight as it may; nothing was sent.
+
+    Raised at once, never after waiting, so that one organisation's slow answers cannot hold the
+    connections and threads every other organisation needs (see cases.autocollect.fairness).
+    """
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, retry_after=retry_after)
+
+
 class UpstreamTimeout(AutoCollectError):
     """The upstream did not answer within the call's budget (AUTOCOLLECT_TIMEOUT)."""
 

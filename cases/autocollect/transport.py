@@ -95,7 +95,12 @@ def _build_client(transport: httpx.BaseTransport | None) -> httpx.Client:
     return httpx.Client(
         timeout=Deadline.start().timeout(),
         limits=httpx.Limits(
-            max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS
+            max_connections=MAX_CONNECTIONS,
+            max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
+            # httpx closes a connection idle for 5 s; requests a few seconds apart would each pay
+            # a new TCP and TLS handshake. A connection the upstream closed meanwhile is noticed
+            # before reuse (httpcore checks the socket), and a GET is retried if it races one.
+            keepalive_expiry=float(settings.AUTOCOLLECT_KEEPALIVE_SECONDS),
         ),
         transport=transport,
         headers={"Accept": "application/json", "User-Agent": "collection-dashboard"},
@@ -104,8 +109,8 @@ def _build_client(transport: httpx.BaseTransport | None) -> httpx.Client:
 
 
 @receiver(setting_changed)
-def _forget_client_on_timeout_change(*, setting: str, **kwargs: object) -> None:
-    if setting == "AUTOCOLLECT_TIMEOUT":
+def _forget_client_on_tuning_change(*, setting: str, **kwargs: object) -> None:
+    if setting in {"AUTOCOLLECT_TIMEOUT", "AUTOCOLLECT_KEEPALIVE_SECONDS"}:
         reset_http_client()
 
 

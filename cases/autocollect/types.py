@@ -7,7 +7,7 @@ these types does not normalise them again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -93,6 +93,9 @@ class Case:
     remaining_principal: Decimal
     claims: tuple[Claim, ...]
     account_details: AccountDetails | None
+    # When get_case's answer was fetched (it may come from the cache); None for a case inside a
+    # page or a walk, whose page says it. Not part of equality: it is the read's, not the case's.
+    fetched_at: datetime | None = field(default=None, compare=False)
 
     @property
     def currency(self) -> str:
@@ -132,6 +135,9 @@ class CasePage:
     cases: tuple[Case, ...]  # only the organisation's own: others are dropped at the boundary
     skip: SkipSummary
     cursor: CursorSummary
+    # When the upstream was asked for it (the answer may come from the cache); list_cases always
+    # sets it, a page parsed on its own has none. Not part of equality, like Case.fetched_at.
+    fetched_at: datetime | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +148,8 @@ class DebtorCases:
     debtor: Debtor  # the customer's details on the newest case
     cases: tuple[Case, ...]  # newest first, never empty
     truncated: bool  # the customer may have more cases than were read
+    # When the walk over the customer's cases began (the answer may come from the cache).
+    fetched_at: datetime = field(compare=False)
 
 
 @dataclass(frozen=True, slots=True)

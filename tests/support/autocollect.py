@@ -56,8 +56,13 @@ class FakeClock:
 
 
 def upstream_settings() -> override_settings:
-    """Settings naming the fake upstream, with the production tuning the tests assert on."""
+    """Settings naming the fake upstream, with the production tuning the tests assert on.
+
+    The read cache is off: these tests count what goes on the wire for each call. The cache's
+    own tests (tests/test_autocollect_cache.py) turn it on.
+    """
     return override_settings(
+        AUTOCOLLECT_CACHE_SECONDS=0,
         AUTOCOLLECT_API_URL=API_URL,
         AUTOCOLLECT_TOKEN_URL=TOKEN_URL,
         AUTOCOLLECT_CLIENT_ID="dashboard",
