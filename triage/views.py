@@ -115,7 +115,7 @@ def triage_queue(request: OrganizationRequest) -> HttpResponse:
     form = QueueForm(request.GET)
     if not form.is_valid():
         # Nothing is queried; the form shows what was wrong, beside the fields, in the board.
-        context = {"form": form, "view": None, **_freshness_context(request, None)}
+        context = {"form": form, "view": None, **_freshness_context(request)}
         return render_page(
             request, TEMPLATE, context, partials={BOARD_ID: "board"}, default=BOARD_ID, status=400
         )
@@ -128,7 +128,7 @@ def triage_queue(request: OrganizationRequest) -> HttpResponse:
         if summary is None:
             raise Http404("No such case in this organisation's index")
     view = QueueView(request, form, summary)
-    context = {"form": form, "view": view, **_freshness_context(request, view)}
+    context = {"form": form, "view": view, **_freshness_context(request)}
     return render_page(request, TEMPLATE, context, partials=PARTIALS, default=RESULTS_ID)
 
 
@@ -453,7 +453,7 @@ def _refresh_status(organization: Organization) -> TaskResultStatus | None:
     return result.status
 
 
-def _freshness_context(request: OrganizationRequest, view: QueueView | None) -> dict[str, Any]:
+def _freshness_context(request: OrganizationRequest) -> dict[str, Any]:
     """The index's sync state, and whether a refresh started here is running or just ended.
 
     A refresh seen finished is forgotten at once: the answer that sees it says so (an event
@@ -473,11 +473,8 @@ def _freshness_context(request: OrganizationRequest, view: QueueView | None) -> 
         and state.last_error_at
         and (not synced or state.last_error_at > synced)
     )
-    query = view.query.urlencode() if view is not None else ""
-    refresh_url = reverse("triage:freshness") + (f"?{query}" if query else "")
     return {
-        "queue_url": view.url if view is not None else reverse("triage:queue"),
-        "refresh_url": refresh_url,
+        "refresh_url": reverse("triage:freshness"),
         "sync_state": state,
         "index_error": state.last_error if state and failed_since else "",
         "index_empty": synced is None,
@@ -507,14 +504,11 @@ def index_freshness(request: OrganizationRequest) -> HttpResponse:
         if result.status in UNFINISHED:
             cache.set(_refresh_key(organization), result.id, REFRESH_MEMORY_SECONDS)
         logger.info("case index: refresh of organisation %s requested", organization.pk)
-    # The state the page was in rides in the form's action: the answer without htmx goes back
-    # to it, rebuilt from the cleaned form (never a raw address from the request).
-    form = QueueForm(request.GET)
-    view = QueueView(request, form, None) if form.is_valid() else None
     if not request.htmx:
-        back_to = view.url if view is not None else reverse("triage:queue")
-        return HttpResponseRedirect(back_to, status=303)
-    context = {"form": form, "view": None, **_freshness_context(request, view)}
+        # The control's own URL carries no state (the queue's changes as the page is used):
+        # without JavaScript the answer is the queues, which show that the refresh runs.
+        return HttpResponseRedirect(reverse("triage:queue"), status=303)
+    context = {"form": None, "view": None, **_freshness_context(request)}
     response = render_page(
         request, TEMPLATE, context, partials=FRESHNESS_PARTIALS, default=FRESHNESS_ID
     )

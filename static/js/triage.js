@@ -11,6 +11,7 @@
  *   ?         the shortcuts dialog
  * Shortcuts never fire while typing in a field, with a modifier key, or while a dialog is open.
  *
+ * When a refresh of the index ends (the event caseIndexRefreshed), the board is fetched again.
  * After a decision the action view's answer carries the event caseDecided: the dialog closes,
  * and the board is fetched again with the next case selected (the decided case has left the
  * queue: triage.views leaves out cases with a decision in flight).
@@ -237,6 +238,17 @@
         );
       }
     });
+  });
+
+  // A refresh of the index has finished (#index-freshness said so): show the queue as it is
+  // now, at the address the page shows.
+  document.body.addEventListener("caseIndexRefreshed", function () {
+    if (board()) {
+      window.htmx.ajax("GET", window.location.pathname + window.location.search, {
+        target: "#triage-board",
+        swap: "outerHTML",
+      });
+    }
   });
 
   // The dialog closed without a decision: the focus goes back to the selected case.
