@@ -12,6 +12,7 @@ client exception                        status  notes
 ======================================  ======  ==========================================
 UpstreamTimeout                         504
 RateLimited                             429     Retry-After when the upstream named one
+OrganizationBusy                        503     Retry-After; nothing was sent upstream
 UpstreamUnavailable (upstream said 503) 503     Retry-After as the upstream sent it
 UpstreamUnavailable (anything else)     502
 AccessDenied                            403     says whom to ask; no retry button
@@ -42,6 +43,7 @@ from cases.autocollect import (
     AccessDenied,
     AutoCollectError,
     NotFound,
+    OrganizationBusy,
     RateLimited,
     Rejected,
     UpstreamTimeout,
@@ -99,6 +101,19 @@ def describe_upstream_error(error: AutoCollectError) -> UpstreamErrorInfo:
                 title=_("Too many requests right now"),
                 explanation=_("Amili's AutoCollect asked the dashboard to slow down."),
                 advice=_("Wait a little and try again."),
+                retryable=True,
+                retry_after=error.retry_after,
+            )
+        case OrganizationBusy():
+            # Our own bound (cases.autocollect.fairness), before the upstream was asked.
+            return UpstreamErrorInfo(
+                status=503,
+                title=_("Too many requests for your organisation"),
+                explanation=_(
+                    "Many requests for your organisation are waiting on AutoCollect. "
+                    "Try again in a moment."
+                ),
+                advice=_("Nothing was sent to AutoCollect, so nothing was changed."),
                 retryable=True,
                 retry_after=error.retry_after,
             )

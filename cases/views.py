@@ -3,9 +3,10 @@
 import itertools
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import (
@@ -40,6 +41,48 @@ from dashboard.http import OrganizationRequest
 logger = logging.getLogger(__name__)
 
 
+#: Refresh: every page says when its data was fetched and can ask the upstream again ---------
+#
+# Reads come from a short-lived cache (cases.autocollect.read_cache). A page's Refresh control
+# (templates/cases/shared/fetched.html) requests the page's own URL with `refresh=1`, which reads
+# the upstream whatever the cache holds. With htmx it swaps the page's content in place and the
+# address does not change; without JavaScript the fresh read is stored and the answer is a
+# redirect to the page's own address, which the cache then answers (with caching off, the
+# redirect alone: that page reads afresh anyway). `refresh` never stays in an address or in a
+# link the page generates.
+
+REFRESH_PARAMETER: Final = "refresh"
+
+
+def _refresh_requested(request: OrganizationRequest) -> bool:
+    return REFRESH_PARAMETER in request.GET and request.method in {"GET", "HEAD"}
+
+
+def _refresh_url(path: str, parameters: QueryDict | None = None) -> str:
+    """The page's own URL asking for fresh data."""
+    query = parameters.copy() if parameters is not None else QueryDict(mutable=True)
+    query[REFRESH_PARAMETER] = "1"
+    return f"{path}?{query.urlencode()}"
+
+
+def _refreshed_redirect(request: OrganizationRequest, page_url: str) -> HttpResponse | None:
+    """A refresh without htmx: back to the page's own address, which the cache now answers.
+
+    None when the page should simply be rendered: no refresh, or an HTMX swap.
+    """
+    if not _refresh_requested(request) or request.htmx:
+        return None
+    return HttpResponseRedirect(page_url)
+
+
+def _redirect_without_reading(request: OrganizationRequest, page_url: str) -> HttpResponse | None:
+    """A refresh without htmx while caching is off: the page it returns to reads afresh anyway."""
+    caching = int(settings.AUTOCOLLECT_CACHE_SECONDS) > 0
+    if _refresh_requested(request) and not request.htmx and not caching:
+        return HttpResponseRedirect(page_url)
+    return None
+
+
 #: case_list: the case search ---------------------------------------------------------------
 
 LIST_TEMPLATE: Final = "cases/case_list.html"
@@ -67,7 +110,7 @@ class Pager:
 @vary_on_headers("HX-Request", "HX-Target")
 def case_list(request: OrganizationRequest) -> HttpResponse:
     """The case search: filters in the URL, one upstream page, results swapped in place."""
-    query = private_search.resolve(request)
+    query = _without_refresh(private_search.resolve(request))
     if query.moved and partial_target(request, PARTIAL_FOR_TARGET, RESULTS_ID) is None:
         # A personal search term in the address bar: show the same list at an address without it.
         return HttpResponseRedirect(query.public_url(request.path))
@@ -86,12 +129,15 @@ def _list_page(
         # Nothing goes upstream; the form shows what was typed, with errors beside the fields.
         response = _render_list(request, _list_context(request, form, query), status=400)
         return _with_public_url(request, response, query)
+    if redirect := _redirect_without_reading(request, query.public_url(request.path)):
+        return redirect
     try:
         page = autocollect.list_cases(
             organization_id=request.organization.amili_id,
             filters=form.to_filters(),
             page_token=form.page_token(),
             page_size=form.page_size(),
+            fresh=_refresh_requested(request),
         )
     except autocollect.InvalidPageToken as error:
         if form.page_token():
@@ -101,9 +147,22 @@ def _list_page(
     except autocollect.AutoCollectError as error:
         response = _list_error_response(request, form, query, error)
     else:
+        redirect = _refreshed_redirect(request, query.public_url(request.path))
+        if redirect is not None:
+            return redirect
         context = _list_context(request, form, query, page=page, notice=notice)
         response = _render_list(request, context)
     return _with_public_url(request, response, query)
+
+
+def _without_refresh(query: private_search.ListQuery) -> private_search.ListQuery:
+    """The query without the refresh request, so that no generated link repeats it."""
+    if REFRESH_PARAMETER not in query.public and REFRESH_PARAMETER not in query.form_data:
+        return query
+    public, form_data = query.public.copy(), query.form_data.copy()
+    public.pop(REFRESH_PARAMETER, None)
+    form_data.pop(REFRESH_PARAMETER, None)
+    return replace(query, public=public, form_data=form_data)
 
 
 def _bound_filter_form(query: private_search.ListQuery) -> CaseFilterForm:
@@ -168,6 +227,9 @@ def _list_context(
         "list_url": query.public_url(request.path),
         "rows": cases,
         "pager": _pager(page, len(cases), form) if page else None,
+        "fetched_at": page.fetched_at if page else None,
+        "refresh_url": _refresh_url(request.path, query.public),
+        "refresh_target": RESULTS_ID,
         "active_filters": form.active_filters(),
         # {% querystring %} arguments: clearing keeps the page size, exporting drops paging.
         "clear_filters": dict.fromkeys(
@@ -330,9 +392,14 @@ MAX_CUSTOMER_NUMBER_LENGTH: Final = 100  # longer is no customer number: 404 wit
 def case_detail(request: OrganizationRequest, case_number: int) -> HttpResponse:
     """One case: header, invoices, debtors and the claim breakdown (POST reveals an id number)."""
     reveal_id = _reveal_request(request)
+    page_url = links.case_url(case_number)
+    if redirect := _redirect_without_reading(request, page_url):
+        return redirect
     try:
         case = autocollect.get_case(
-            organization_id=request.organization.amili_id, case_number=case_number
+            organization_id=request.organization.amili_id,
+            case_number=case_number,
+            fresh=_refresh_requested(request),
         )
     except autocollect.NotFound:
         raise Http404("No such case in this organisation") from None
@@ -340,8 +407,13 @@ def case_detail(request: OrganizationRequest, case_number: int) -> HttpResponse:
         target = CASE_PAGE_ID if reveal_id is None else CASE_DEBTORS_ID
         return upstream_error_response(request, error, target_id=target)
 
+    if redirect := _refreshed_redirect(request, page_url):
+        return redirect
     context: dict[str, object] = {
-        "page_url": links.case_url(case_number),
+        "page_url": page_url,
+        "fetched_at": case.fetched_at,
+        "refresh_url": _refresh_url(page_url),
+        "refresh_target": CASE_PAGE_ID,
         "case": case,
         "invoice_totals": invoice_totals(case),
         "breakdown": build_breakdown(case),
@@ -387,19 +459,30 @@ def debtor_detail(request: OrganizationRequest, customer_number: str) -> HttpRes
     if len(customer_number) > MAX_CUSTOMER_NUMBER_LENGTH:
         raise Http404("No such customer in this organisation")
     page_url = links.debtor_url(customer_number)  # the decoded request.path may not say it
+    if redirect := _redirect_without_reading(request, page_url):
+        return redirect
     try:
         found = autocollect.get_debtor_cases(
-            organization_id=request.organization.amili_id, customer_number=customer_number
+            organization_id=request.organization.amili_id,
+            customer_number=customer_number,
+            fresh=_refresh_requested(request),
         )
     except autocollect.NotFound:
         raise Http404("No such customer in this organisation") from None
     except autocollect.AutoCollectError as error:
         target = DEBTOR_PAGE_ID if reveal_id is None else DEBTOR_DETAILS_ID
-        return upstream_error_response(request, error, target_id=target, retry_url=page_url)
+        # A failed refresh is retried as a refresh.
+        retry_url = _refresh_url(page_url) if _refresh_requested(request) else page_url
+        return upstream_error_response(request, error, target_id=target, retry_url=retry_url)
+    if redirect := _refreshed_redirect(request, page_url):
+        return redirect
     debtor = found.debtor
 
     context = {
         "page_url": page_url,
+        "fetched_at": found.fetched_at,
+        "refresh_url": _refresh_url(page_url),
+        "refresh_target": DEBTOR_PAGE_ID,
         "customer_number": customer_number,
         "debtor": debtor,
         "position": 1,
