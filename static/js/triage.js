@@ -172,7 +172,7 @@
     if (config.verb !== "get" || !dialog || !panel || !dialog.contains(panel) || dialog.open) {
       return;
     }
-    if (target === panel || !target.isConnected) {
+    if (target.id === "action-panel") {
       dialog.showModal();
     }
   });
