@@ -234,7 +234,7 @@
       }
       if (window.dashboard && detail.action) {
         window.dashboard.announce(
-          (board().getAttribute("data-decided-text") || "").replace("%s", decided)
+          decided + ": " + (board().getAttribute("data-decided-text") || "")
         );
       }
     });
