@@ -65,22 +65,30 @@ def _refresh_url(path: str, parameters: QueryDict | None = None) -> str:
     return f"{path}?{query.urlencode()}"
 
 
-def _refreshed_redirect(request: OrganizationRequest, page_url: str) -> HttpResponse | None:
-    """A refresh without htmx: back to the page's own address, which the cache now answers.
+@dataclass(frozen=True)
+class PageAddress:
+    """A page's own URL and the partials an HTMX request to it may get."""
 
-    None when the page should simply be rendered: no refresh, or an HTMX swap.
+    url: str
+    partials: Mapping[str, str]
+    default: str | None = None
+
+
+def _refreshed_redirect(
+    request: OrganizationRequest, page: PageAddress, *, before_reading: bool = False
+) -> HttpResponse | None:
+    """A refresh that asks for the whole page: back to its own address, which the cache answers.
+
+    None when the page should simply be rendered: no refresh, or a swap of one of its partials.
+    `before_reading`: only when caching is off, since then that address reads afresh anyway.
     """
-    if not _refresh_requested(request) or request.htmx:
+    if not _refresh_requested(request):
         return None
-    return HttpResponseRedirect(page_url)
-
-
-def _redirect_without_reading(request: OrganizationRequest, page_url: str) -> HttpResponse | None:
-    """A refresh without htmx while caching is off: the page it returns to reads afresh anyway."""
-    caching = int(settings.AUTOCOLLECT_CACHE_SECONDS) > 0
-    if _refresh_requested(request) and not request.htmx and not caching:
-        return HttpResponseRedirect(page_url)
-    return None
+    if partial_target(request, page.partials, page.default) is not None:
+        return None
+    if before_reading and int(settings.AUTOCOLLECT_CACHE_SECONDS) > 0:
+        return None
+    return HttpResponseRedirect(page.url)
 
 
 #: case_list: the case search ---------------------------------------------------------------
@@ -129,7 +137,8 @@ def _list_page(
         # Nothing goes upstream; the form shows what was typed, with errors beside the fields.
         response = _render_list(request, _list_context(request, form, query), status=400)
         return _with_public_url(request, response, query)
-    if redirect := _redirect_without_reading(request, query.public_url(request.path)):
+    address = PageAddress(query.public_url(request.path), PARTIAL_FOR_TARGET, RESULTS_ID)
+    if redirect := _refreshed_redirect(request, address, before_reading=True):
         return redirect
     try:
         page = autocollect.list_cases(
@@ -147,8 +156,7 @@ def _list_page(
     except autocollect.AutoCollectError as error:
         response = _list_error_response(request, form, query, error)
     else:
-        redirect = _refreshed_redirect(request, query.public_url(request.path))
-        if redirect is not None:
+        if redirect := _refreshed_redirect(request, address):
             return redirect
         context = _list_context(request, form, query, page=page, notice=notice)
         response = _render_list(request, context)
@@ -393,7 +401,8 @@ def case_detail(request: OrganizationRequest, case_number: int) -> HttpResponse:
     """One case: header, invoices, debtors and the claim breakdown (POST reveals an id number)."""
     reveal_id = _reveal_request(request)
     page_url = links.case_url(case_number)
-    if redirect := _redirect_without_reading(request, page_url):
+    address = PageAddress(page_url, CASE_PARTIALS)
+    if redirect := _refreshed_redirect(request, address, before_reading=True):
         return redirect
     try:
         case = autocollect.get_case(
@@ -407,7 +416,7 @@ def case_detail(request: OrganizationRequest, case_number: int) -> HttpResponse:
         target = CASE_PAGE_ID if reveal_id is None else CASE_DEBTORS_ID
         return upstream_error_response(request, error, target_id=target)
 
-    if redirect := _refreshed_redirect(request, page_url):
+    if redirect := _refreshed_redirect(request, address):
         return redirect
     context: dict[str, object] = {
         "page_url": page_url,
@@ -459,7 +468,8 @@ def debtor_detail(request: OrganizationRequest, customer_number: str) -> HttpRes
     if len(customer_number) > MAX_CUSTOMER_NUMBER_LENGTH:
         raise Http404("No such customer in this organisation")
     page_url = links.debtor_url(customer_number)  # the decoded request.path may not say it
-    if redirect := _redirect_without_reading(request, page_url):
+    address = PageAddress(page_url, DEBTOR_PARTIALS)
+    if redirect := _refreshed_redirect(request, address, before_reading=True):
         return redirect
     try:
         found = autocollect.get_debtor_cases(
@@ -474,7 +484,7 @@ def debtor_detail(request: OrganizationRequest, customer_number: str) -> HttpRes
         # A failed refresh is retried as a refresh.
         retry_url = _refresh_url(page_url) if _refresh_requested(request) else page_url
         return upstream_error_response(request, error, target_id=target, retry_url=retry_url)
-    if redirect := _refreshed_redirect(request, page_url):
+    if redirect := _refreshed_redirect(request, address):
         return redirect
     debtor = found.debtor
 
