@@ -89,6 +89,4 @@ def test_a_connection_idle_longer_than_the_setting_is_not_reused(
 
 
 def test_the_default_keeps_connections_a_minute() -> None:
-    from django.conf import settings
-
     assert settings.AUTOCOLLECT_KEEPALIVE_SECONDS >= 60
