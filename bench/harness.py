@@ -281,6 +281,19 @@ def rss_kib(pid: int) -> int:
     return int(match.group(1)) if match else 0
 
 
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User and system CPU time the processes have used so far, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime and stime: fields 14 and 15
+    return total / ticks
+
+
 def start(
     name: str, command: Sequence[str], env: Mapping[str, str], port: int, log_dir: Path
 ) -> Server:
