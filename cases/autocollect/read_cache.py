@@ -8,7 +8,9 @@ walk (iter_cases) is not cached: it is one deliberate read of up to thousands of
 that nobody asks for again within seconds, and it should say what the upstream holds now.
 
 How long: settings.AUTOCOLLECT_CACHE_SECONDS (20 by default); 0 turns caching off, and every
-read goes upstream as before (single flight needs the cache, so it goes too).
+read goes upstream as before (single flight needs the cache, so it goes too). The entries hold
+what the pages show, personal data included, for those seconds: the shared cache must be as
+private as the database (no other tenant, a private network or TLS).
 
 Keys start with the organisation, like every key for upstream data:
 "{organisation id}:autocollect:read:{digest}". The digest is an HMAC keyed with SECRET_KEY over
