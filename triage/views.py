@@ -148,6 +148,7 @@ class Row:
     days_waiting: int | None
     days_past_due: int | None
     selected: bool
+    select_url: str  # the queue's URL with this case selected
 
 
 @dataclass(frozen=True)
@@ -235,12 +236,17 @@ class QueueView:
     @cached_property
     def rows(self) -> list[Row]:
         selected = self.summary.case_number if self.summary else None
+        # One encoded query for the page, not one {% querystring %} per row: the hot path.
+        others = self.query.copy()
+        others.pop("selected", None)
+        prefix = f"{reverse('triage:queue')}?{others.urlencode()}&selected="
         return [
             Row(
                 summary=summary,
                 days_waiting=_days_since(summary.waiting_since, self.today),
                 days_past_due=_days_past(summary.earliest_due_date, self.today),
                 selected=summary.case_number == selected,
+                select_url=f"{prefix}{summary.case_number}",
             )
             for summary in self.page.object_list
         ]
