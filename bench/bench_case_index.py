@@ -16,6 +16,7 @@ import os
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,14 +87,15 @@ def main() -> None:
     autocollect.use_transport(transport)
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     print(f"{args.cases} cases, {engine}")
-    for label, run in (
-        ("full refresh, empty index", lambda: sync.full_refresh(organization)),
-        ("full refresh, index filled", lambda: sync.full_refresh(organization)),
-        ("incremental sync", lambda: sync.incremental_sync(organization)),
-    ):
+    runs: list[tuple[str, Callable[[Organization], sync.SyncReport]]] = [
+        ("full refresh, empty index", sync.full_refresh),
+        ("full refresh, index filled", sync.full_refresh),
+        ("incremental sync", sync.incremental_sync),
+    ]
+    for label, run in runs:
         transport.requests, transport.upstream_seconds = 0, []
         started = time.perf_counter()
-        report = run()
+        report = run(organization)
         seconds = time.perf_counter() - started
         upstream = sum(transport.upstream_seconds)
         print(
