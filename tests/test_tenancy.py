@@ -25,6 +25,8 @@ SAMPLE_ARGUMENTS = {
     "uuid": "1f0c6a52-5c7e-4b55-9d0a-0000000000a1",
     "case_number": "1",
     "customer_number": "x",
+    "action_slug": "pause",  # cases.urls: one of the action catalogue's slugs
+    "batch_reference": "x",
 }
 
 
