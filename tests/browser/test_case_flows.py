@@ -25,6 +25,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from pytest_django.live_server_helper import LiveServer
 
+from cases import autocollect
 from cases.export import HEADER
 from dashboard.models import Membership, Organization, Role
 from sandbox.models import Case as SandboxCase
@@ -572,6 +573,8 @@ def test_an_upstream_failure_shows_in_place_with_a_retry_and_the_filters_stay_us
 ) -> None:
     page = agent_page
     SandboxOrganization.objects.filter(pk=ORG_ID).update(fault=Fault.UNAVAILABLE)
+    # The list the page shows is cached: the reload must reach the now failing upstream.
+    autocollect.forget_organization_reads(ORG_ID)
     page.reload()
     failure = page.locator("#results")
     expect(
