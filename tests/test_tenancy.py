@@ -16,7 +16,17 @@ from dashboard.models import Membership, Organization, Role
 from tests.support.people import make_member
 
 # URL prefixes that must answer without a dashboard login.
-PUBLIC_PREFIXES = ("accounts/login/", "healthz", "readyz", "i18n/", "sandbox/", "admin/")
+# Reached without a session: the login page, probes, language, the sandbox and admin (their own
+# logins), and the upstream's webhook, authenticated by its signature (tests/test_webhooks.py).
+PUBLIC_PREFIXES = (
+    "accounts/login/",
+    "healthz",
+    "readyz",
+    "i18n/",
+    "sandbox/",
+    "admin/",
+    "webhooks/",
+)
 SAMPLE_ARGUMENTS = {
     "int": "1",
     "str": "x",
