@@ -225,7 +225,9 @@ PROBES: tuple[Probe, ...] = (
         "triage-filter-by-customer-number",
         "triage:queue",
         "get",
-        _triage_url(q=lambda ids: ids.customer_number),
+        # With the case selected too, so that every partial (the panel's as well) has
+        # something of the owner's to show.
+        _triage_url(q=lambda ids: ids.customer_number, selected=lambda ids: ids.case_number),
         may_answer_empty=True,
     ),
     Probe(
