@@ -28,7 +28,7 @@ def test_a_date_outside_the_sane_range_is_a_form_error(query: dict[str, str], fi
 
     with translation.override("en"):  # outside a request the fallback language (nb) is active
         assert not form.is_valid()
-    assert form.errors[field] == [MESSAGE]
+        assert form.errors[field] == [MESSAGE]
 
 
 @pytest.mark.parametrize("query", [{"from": "1900-01-01"}, {"to": "2100-12-31"}])
