@@ -465,7 +465,8 @@ def _case_timeline(request: OrganizationRequest, case: autocollect.Case) -> list
 def debtor_detail(request: OrganizationRequest, customer_number: str) -> HttpResponse:
     """Every case of one customer, the customer's details and totals (POST reveals the id)."""
     reveal_id = _reveal_request(request)
-    if len(customer_number) > MAX_CUSTOMER_NUMBER_LENGTH:
+    if len(customer_number) > MAX_CUSTOMER_NUMBER_LENGTH or "\x00" in customer_number:
+        # Too long, or a NUL no text column upstream can hold: no such customer, nothing asked.
         raise Http404("No such customer in this organisation")
     page_url = links.debtor_url(customer_number)  # the decoded request.path may not say it
     address = PageAddress(page_url, DEBTOR_PARTIALS)

@@ -65,6 +65,9 @@ class QueryParams:
         if value is not None and len(value) > max_length:
             self._error(name, f"{name} must be at most {max_length} characters.")
             return None
+        if value is not None and "\x00" in value:  # PostgreSQL's text cannot hold it
+            self._error(name, f"{name} must not contain NUL characters.")
+            return None
         return value
 
     def choice(self, name: str, allowed: Sequence[str]) -> str | None:

@@ -140,6 +140,13 @@ def test_an_unknown_customer_number_is_404(
     assert client_a.get(url("K-NOBODY")).status_code == 404
 
 
+def test_a_customer_number_with_a_nul_is_404_without_asking(
+    client_a: Client, sandbox_upstream: RecordingTransport
+) -> None:
+    assert client_a.get(url("K-1\x00")).status_code == 404
+    assert not sandbox_upstream.requests
+
+
 def test_another_organisations_customer_is_404_without_asking_for_that_organisation(
     client_a: Client,
     three_cases: list[SandboxCase],

@@ -423,6 +423,8 @@ def test_bad_parameters_are_400_problems_naming_the_field(
         ("invoices", {"To": "9999-12-31"}, "To"),
         ("invoices", {"From": "0001-01-01"}, "From"),
         ("invoices", {"PageSize": "1000"}, "PageSize"),
+        ("cases", {"CustomerNumber": "K-1\x00"}, "CustomerNumber"),
+        ("cases", {"SearchTerm": "\x00"}, "SearchTerm"),
     ],
 )
 def test_values_beyond_the_edges_are_400_problems_naming_the_field(
