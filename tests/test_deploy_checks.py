@@ -103,7 +103,7 @@ def test_plain_http_requests_are_redirected_except_the_health_checks() -> None:
 
 def test_https_requests_get_hsts() -> None:
     code = (
-        "from django.test import Client; r = Client().get('/accounts/login/', secure=True); "
+        "from django.test import Client; r = Client().get('/healthz', secure=True); "
         "print(json.dumps([r.status_code, r.get('Strict-Transport-Security', '')]))"
     )
     status, hsts = cast(list[object], probe(code, production()))

@@ -5,6 +5,7 @@ import sys
 import pytest
 from django.test import Client, RequestFactory
 from django.views.debug import get_exception_reporter_class, technical_500_response
+from pytest_django.fixtures import Settings
 
 from dashboard.error_reports import PersonalDataExceptionReporter
 
@@ -29,8 +30,12 @@ def test_pages_send_the_security_headers(client_a: Client, path: str) -> None:
     assert response["Referrer-Policy"] == "same-origin"
 
 
-def test_static_files_get_the_permissions_policy_too(client: Client) -> None:
-    response = client.get("/static/css/app.css")
+def test_static_files_get_the_permissions_policy_too(settings: Settings) -> None:
+    # pytest-django runs with DEBUG off, where WhiteNoise serves only collected files; a fresh
+    # checkout has none, so let it find them in the source folders as development does.
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.WHITENOISE_AUTOREFRESH = True
+    response = Client().get("/static/css/app.css")  # a new client: WhiteNoise reads them once
     assert response.status_code == 200
     assert "camera=()" in response["Permissions-Policy"]
 
