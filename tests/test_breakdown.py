@@ -1,7 +1,7 @@
 """The claim breakdown and the totals across cases: pure Decimal arithmetic, checked.
 
 The cases here are built directly, as the client hands them out: codes and currencies already
-upper-case (parsing cleans them; see test_autocollect_parsing.py).
+upper-case (parsing cleans them; see tests/autocollect/test_parsing.py).
 """
 
 from dataclasses import replace

@@ -1,7 +1,6 @@
 """The client's operations: parameters, errors, walks, actions, and the organisation boundary."""
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import httpx
@@ -34,21 +33,7 @@ from tests.support.autocollect import (
     numbered_pages,
     page_json,
     raw,
-    router_at_test_host,
-    upstream_settings,
 )
-
-
-@pytest.fixture(autouse=True)
-def _fake_upstream_settings() -> Iterator[None]:
-    with upstream_settings():
-        yield
-
-
-@pytest.fixture
-def fake_upstream() -> Iterator[respx.MockRouter]:
-    yield from router_at_test_host()
-
 
 # --- Parameters ----------------------------------------------------------------------------
 

@@ -4,7 +4,6 @@ Odd values the upstream may send are data, not crashes: each has a test here, an
 reach a page or the export are also tested there (test_export.py, test_vocabulary.py).
 """
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -20,20 +19,7 @@ from tests.support.autocollect import (
     list_with,
     page_json,
     raw,
-    router_at_test_host,
-    upstream_settings,
 )
-
-
-@pytest.fixture(autouse=True)
-def _fake_upstream_settings() -> Iterator[None]:
-    with upstream_settings():
-        yield
-
-
-@pytest.fixture
-def fake_upstream() -> Iterator[respx.MockRouter]:
-    yield from router_at_test_host()
 
 
 def one_case(**overrides: object) -> autocollect.Case:

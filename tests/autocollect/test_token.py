@@ -20,26 +20,13 @@ from tests.support.autocollect import (
     installed_clock,
     list_one_page,
     page_json,
-    router_at_test_host,
     token_issuer,
-    upstream_settings,
 )
-
-
-@pytest.fixture(autouse=True)
-def _fake_upstream_settings() -> Iterator[None]:
-    with upstream_settings():
-        yield
 
 
 @pytest.fixture
 def clock() -> Iterator[FakeClock]:
     yield from installed_clock()
-
-
-@pytest.fixture
-def fake_upstream() -> Iterator[respx.MockRouter]:
-    yield from router_at_test_host()
 
 
 def test_two_calls_fetch_one_token(fake_upstream: respx.MockRouter) -> None:

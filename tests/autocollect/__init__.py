@@ -1,0 +1,1 @@
+"""The AutoCollect client, tested at its transport against a respx router."""
