@@ -189,7 +189,7 @@ def _with_public_url(
 ) -> HttpResponse:
     """An HTMX request that showed a personal search term: the browser records another URL."""
     if query.moved:
-        typing = request.htmx.trigger_name == private_search.SEARCH_PARAMETER
+        typing = request.htmx.trigger_name in private_search.PRIVATE_PARAMETERS
         record = replace_url if typing else push_url
         record(response, query.public_url(request.path))
     return response
