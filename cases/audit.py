@@ -2,7 +2,8 @@
 
 Each function records one thing as it happens, in the organisation of the request. Nothing here
 logs what it records: the entry is the record, and the values in it (a debtor's name, an export's
-search term) are for the organisation's administrators, not for log files.
+search term) are for the organisation's administrators, not for log files. An export's search
+terms that are personal data (an e-mail, a phone or an identification number) are not kept at all.
 """
 
 import dataclasses
@@ -16,6 +17,7 @@ from django.db import DatabaseError
 from cases import autocollect
 from cases.models import AuditEntry, AuditKind, Outcome
 from dashboard.http import OrganizationRequest
+from dashboard.personal_data import REDACTED, looks_personal
 
 logger = logging.getLogger(__name__)
 
@@ -52,12 +54,23 @@ def record_reveal(
 
 
 def export_filters(filters: autocollect.CaseFilters) -> dict[str, str | int]:
-    """The filters an export used, as the entry keeps them: only those set, dates as ISO text."""
+    """The filters an export used, as the entry keeps them: only those set, dates as ISO text.
+
+    A typed value that is personal data (an e-mail address, a phone or identification number:
+    dashboard/personal_data.py) is kept as "[personal data]" (REDACTED): the entry says such a
+    search was made, and the trail holds no national id or phone number, as a reveal's entry
+    never holds the number it showed.
+    """
     kept: dict[str, str | int] = {}
     for name, value in dataclasses.asdict(filters).items():
         if value is None or value == "":
             continue
-        kept[name] = value.isoformat() if isinstance(value, date) else value
+        if isinstance(value, date):
+            kept[name] = value.isoformat()
+        elif isinstance(value, str) and looks_personal(value):
+            kept[name] = REDACTED
+        else:
+            kept[name] = value
     return kept
 
 

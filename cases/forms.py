@@ -41,19 +41,24 @@ URL_NAMES: Final = {"created_from": "from", "created_to": "to"}
 
 # Parameters that narrow the list (as they appear in the URL); paging and size are not filters.
 URL_FILTER_NAMES: Final = ("q", "status", "type", "customer", "invoice", "from", "to")
+# The filters beside the search box, which phones fold behind a "Filters (n)" button.
+FOLDED_FILTER_NAMES: Final = ("status", "type", "customer", "invoice", "from", "to")
 
 _LIST_URL = reverse_lazy("cases:list")
 
 # htmx wiring of the controls. The <form> itself carries hx-target, hx-swap, hx-sync and the
 # indicator; every control names its own request so typing replaces the URL while deliberate
-# changes push it. Text fields other than the search apply on Enter (the form's submit).
-_SEARCH_ATTRS: Final = {
+# changes push it. Every text field applies as one types, after the same pause (Enter submits
+# the form, which is also all there is without JavaScript).
+_TYPING_ATTRS: Final = {
     "hx-get": _LIST_URL,
-    "hx-trigger": "input changed delay:300ms, search",
+    "hx-trigger": "input changed delay:300ms",
     "hx-replace-url": "true",
     "hx-include": "closest form",
     "autocomplete": "off",
 }
+# A search box's own clear button fires "search", not "input".
+_SEARCH_ATTRS: Final = {**_TYPING_ATTRS, "hx-trigger": "input changed delay:300ms, search"}
 _CHANGE_ATTRS: Final = {
     "hx-get": _LIST_URL,
     "hx-trigger": "change",
@@ -107,7 +112,12 @@ class CaseFilterForm(forms.Form):
         label=_("Search"),
         required=False,
         max_length=SEARCH_MAX_LENGTH,
-        help_text=_("Case or invoice number, name, customer number or e-mail."),
+        # What the upstream's SearchTerm matches (docs/autocollect-api.md); phone numbers are
+        # not among them, so the help says so rather than let a phone search find nothing.
+        help_text=_(
+            "Case, invoice or customer number, source invoice id, name or e-mail. "
+            "Not phone numbers."
+        ),
         widget=forms.SearchInput(attrs=_SEARCH_ATTRS),
     )
     status = forms.ChoiceField(
@@ -126,13 +136,13 @@ class CaseFilterForm(forms.Form):
         label=_("Customer number"),
         required=False,
         max_length=CUSTOMER_NUMBER_MAX_LENGTH,
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        widget=forms.TextInput(attrs=_TYPING_ATTRS),
     )
     invoice = forms.CharField(
         label=_("Source invoice id"),
         required=False,
         max_length=INVOICE_ID_MAX_LENGTH,
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        widget=forms.TextInput(attrs=_TYPING_ATTRS),
     )
     created_from = forms.DateField(
         label=_("Registered from"),
@@ -195,6 +205,10 @@ class CaseFilterForm(forms.Form):
     def page_size(self) -> int:
         size: int | None = self.cleaned_data["size"]
         return size or DEFAULT_PAGE_SIZE
+
+    def folded_filter_count(self) -> int:
+        """How many of the filters beside the search box are in effect (the folded panel's n)."""
+        return sum(chip.parameter in FOLDED_FILTER_NAMES for chip in self.active_filters())
 
     def active_filters(self) -> list[ActiveFilter]:
         """The filters in effect, in form order, for chips; empty when the form is invalid."""

@@ -4,6 +4,7 @@ import itertools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, Final
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from django.http import (
     QueryDict,
     StreamingHttpResponse,
 )
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
@@ -26,7 +28,7 @@ from cases import autocollect, links, private_search
 from cases.actions import available_actions
 from cases.audit import audited_export, record_reveal
 from cases.breakdown import build_breakdown, case_totals, invoice_totals
-from cases.export import csv_lines, export_filename
+from cases.export import csv_layout, csv_lines, export_filename
 from cases.forms import URL_FILTER_NAMES, CaseFilterForm
 from cases.models import AuditEntry
 from cases.upstream_errors import (
@@ -187,7 +189,7 @@ def _with_public_url(
 ) -> HttpResponse:
     """An HTMX request that showed a personal search term: the browser records another URL."""
     if query.moved:
-        typing = request.htmx.trigger_name == private_search.SEARCH_PARAMETER
+        typing = request.htmx.trigger_name in private_search.PRIVATE_PARAMETERS
         record = replace_url if typing else push_url
         record(response, query.public_url(request.path))
     return response
@@ -331,10 +333,14 @@ def case_export(request: OrganizationRequest) -> HttpResponse | StreamingHttpRes
     except autocollect.AutoCollectError as error:
         return upstream_error_response(request, error, target_id=RESULTS_ID)
     rows = cases if first is None else itertools.chain((first,), cases)
+    # Laid out for the language of the page it was asked from (English, or Norwegian for Excel),
+    # settled now: the file streams after this view has returned.
+    layout = csv_layout(get_language())
     # Recorded in the audit trail (who, which filters, how many rows) as the file streams.
-    lines = audited_export(request, filters, rows, csv_lines)
+    lines = audited_export(request, filters, rows, partial(csv_lines, layout=layout))
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{export_filename()}"'
+    filename = export_filename(layout, request.organization.name)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
