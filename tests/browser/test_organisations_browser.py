@@ -262,7 +262,8 @@ def test_after_the_session_expires_mid_search_login_says_why_and_returns_to_the_
     page.get_by_label("Status").select_option("OPEN")  # an htmx request after the expiry
 
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
-    expect(page.get_by_role("status").filter(has_text="30 minutes without activity")).to_be_visible()
+    why = page.get_by_role("status").filter(has_text="30 minutes without activity")
+    expect(why).to_be_visible()
     expect(page.locator("#results")).to_have_count(0)  # no login form inside the results
     page.locator("#id_username").fill(USER)
     page.locator("#id_password").fill(PASSWORD)
@@ -307,11 +308,30 @@ def test_a_pager_link_no_longer_valid_restarts_in_place_and_says_so(
 
     next_link.click()
 
-    notice = page.locator("#results").get_by_role("status").filter(
-        has_text="That page of results is no longer available"
+    notice = (
+        page.locator("#results")
+        .get_by_role("status")
+        .filter(has_text="That page of results is no longer available")
     )
     expect(notice).to_be_visible()
     expect(page).to_have_url(f"{live_server.url}/cases/?status=OPEN")
     assert table_case_numbers(page).all_inner_texts() == first_page
     page.wait_for_timeout(QUIET_MS)
     expect(notice).to_be_in_viewport()
+
+
+def test_a_link_to_a_case_of_the_other_organisation_offers_the_switch(
+    page: Page, live_server: LiveServer, live_upstream: str, staff: User
+) -> None:
+    login(page, live_server, USER, PASSWORD)
+    tromso_case = min(case_numbers_of(TROMSO[1]))
+
+    response = page.goto(f"{live_server.url}/cases/{tromso_case}/")
+
+    assert response is not None
+    assert response.status == 404
+    page.get_by_role("button", name=f"Switch to {TROMSO[0]} and open the case").click()
+    expect(page).to_have_url(f"{live_server.url}/cases/{tromso_case}/")
+    expect(page.get_by_role("heading", name=f"Case {tromso_case}", exact=True)).to_be_visible()
+    expect(page.get_by_label("Organisation")).to_have_value(str(organisation(TROMSO[0]).pk))
+    assert_no_console_errors(page, allow=[r"status of 404"])
