@@ -9,8 +9,8 @@ stamped with the organisation it was rendered for:
 - htmx requests carry it in the ``X-Dashboard-Organization`` header (``hx-headers`` on
   ``<main>`` in base.html: inside the body, so a history restore, which swaps the body's content,
   renews it too);
-- forms that post carry it in their ``organization`` field (the case actions' forms already did;
-  the reveal forms do too).
+- forms that post carry it in a hidden ``page_organization`` field (the reveal forms). The case
+  actions' forms carry the same in their own ``organization`` field, which their view checks.
 
 A request whose stamp names another organisation than the session's is not answered with data:
 
@@ -38,10 +38,8 @@ from django_htmx.http import HttpResponseClientRefresh
 from dashboard.middleware import ViewFunc
 
 ORGANIZATION_HEADER: Final = "X-Dashboard-Organization"
-ORGANIZATION_FIELD: Final = "organization"
-# Views that read the posted organisation themselves and answer a stale form in their own
-# layout (the action panel), with the same meaning: nothing was sent.
-VIEWS_CHECKING_THEIR_FORM: Final = frozenset({"cases:action", "cases:action_batch"})
+# Its own name: "organization" in a form may mean something else (the organisation to switch to).
+ORGANIZATION_FIELD: Final = "page_organization"
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -84,9 +82,6 @@ def page_organization(request: HttpRequest) -> str | None:
     if header is not None:
         return header.strip()
     if request.method in SAFE_METHODS or getattr(request, "htmx", False):
-        return None
-    match = request.resolver_match
-    if match is not None and match.view_name in VIEWS_CHECKING_THEIR_FORM:
         return None
     posted = request.POST.get(ORGANIZATION_FIELD)
     return posted.strip() if posted is not None else None

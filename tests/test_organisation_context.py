@@ -137,16 +137,16 @@ def test_a_reveal_posted_from_a_page_of_the_old_organisation_reveals_nothing(
     client = english(member_of_both)
     working_in(client, org_a)
     page = client.get(reverse("cases:detail", args=[A_CASE])).content.decode()
-    assert f'name="organization" value="{org_a.pk}"' in page  # the reveal form's stamp
+    assert f'name="page_organization" value="{org_a.pk}"' in page  # the reveal form's stamp
     working_in(client, org_b)
     url = reverse("cases:detail", args=[A_CASE])
 
     plain = client.post(
-        url, {"debtor": DEBTOR_ID, "organization": org_a.pk}, headers={"Referer": url}
+        url, {"debtor": DEBTOR_ID, "page_organization": org_a.pk}, headers={"Referer": url}
     )
     htmx = client.post(
         url,
-        {"debtor": DEBTOR_ID, "organization": org_a.pk},
+        {"debtor": DEBTOR_ID, "page_organization": org_a.pk},
         headers={"HX-Request": "true", ORGANIZATION_HEADER: str(org_a.pk)},
     )
 
