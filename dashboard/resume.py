@@ -39,7 +39,8 @@ class ResumeAfterExpiryMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         user_id = request.user.pk if request.user.is_authenticated else None
-        kept = {key: request.session[key] for key in KEPT_KEYS if key in request.session}
+        session = request.session
+        kept = {key: session[key] for key in KEPT_KEYS if key in session} if user_id else {}
         response = self.get_response(request)
         if user_id is not None and getattr(request, LOGOUT_REASON_ATTRIBUTE, None) is not None:
             # The session ended by expiry during this request; request.session is the new one.
