@@ -19,6 +19,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
+from urllib.parse import urlsplit
 
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, QueryDict
@@ -66,7 +67,12 @@ class ListQuery:
 
 def resolve(request: HttpRequest) -> ListQuery:
     """Read the list's parameters, swapping personal values for session references."""
-    incoming = _last_values(request.GET)
+    return resolve_parameters(request.GET, request.session)
+
+
+def resolve_parameters(parameters: QueryDict, session: SessionBase) -> ListQuery:
+    """`resolve` for any list parameters (a request's, or those of a list address seen before)."""
+    incoming = _last_values(parameters)
     form_data, public = incoming.copy(), incoming.copy()
     for reference_parameter in REFERENCE_PARAMETERS:
         form_data.pop(reference_parameter, None)
@@ -74,10 +80,10 @@ def resolve(request: HttpRequest) -> ListQuery:
     # parameter, unknown parameters): the redirect to the public URL loses nothing.
     moved = any(
         looks_personal(value)
-        for name, values in request.GET.lists()
+        for name, values in parameters.lists()
         for value in (values[:-1] if name not in _UNCHECKED_PARAMETERS else [])
     )
-    remembered = _remembered(request.session)
+    remembered = _remembered(session)
     expired: list[str] = []
     for name, reference_parameter in PRIVATE_PARAMETERS.items():
         typed = incoming.get(name, "")
@@ -87,7 +93,7 @@ def resolve(request: HttpRequest) -> ListQuery:
                 continue
             public.pop(name)
             if len(typed) <= _max_length(name):
-                public[reference_parameter] = _remember(request.session, typed)
+                public[reference_parameter] = _remember(session, typed)
                 moved = True
             # Too long for the field: the form answers with its error, and no link repeats it.
             continue
@@ -147,3 +153,35 @@ def _remember(session: SessionBase, term: str) -> str:
         remembered.pop(next(iter(remembered)))  # dicts keep insertion order: oldest first
     session[SESSION_KEY] = remembered
     return reference
+
+
+# --- The list to go back to ----------------------------------------------------------------------
+#
+# A case page's "Cases" breadcrumb returns to the list the case was opened from, filters and page
+# included. The browser names that list in the Referer when the case is opened from it; the
+# session keeps it (for the organisation it was made in) for the case page's later requests,
+# whose Referer is the case page itself (a reveal, a refresh, a reload after an action). The
+# address is the list's public one: personal terms stand as their session references.
+
+RETURN_SESSION_KEY: Final = "case_list_return"
+RETURN_DROPPED_PARAMETERS: Final = ("refresh",)  # a refresh request is no place to go back to
+
+
+def list_to_return_to(request: HttpRequest, list_path: str, organization_id: int) -> str:
+    """The case list a case page's breadcrumb returns to: the one the case was opened from."""
+    referer = urlsplit(request.headers.get("Referer", ""))
+    if referer.path == list_path and referer.netloc in ("", request.get_host()):
+        parameters = QueryDict(referer.query, mutable=True)
+        for name in RETURN_DROPPED_PARAMETERS:
+            parameters.pop(name, None)
+        public = resolve_parameters(parameters, request.session).public.urlencode()
+        remembered = {"organization": organization_id, "query": public}
+        if request.session.get(RETURN_SESSION_KEY) != remembered:
+            request.session[RETURN_SESSION_KEY] = remembered
+        return f"{list_path}?{public}" if public else list_path
+    stored = request.session.get(RETURN_SESSION_KEY)
+    if isinstance(stored, dict) and stored.get("organization") == organization_id:
+        query = stored.get("query")
+        if isinstance(query, str) and query:
+            return f"{list_path}?{query}"
+    return list_path

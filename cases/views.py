@@ -17,6 +17,8 @@ from django.http import (
     QueryDict,
     StreamingHttpResponse,
 )
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -39,6 +41,7 @@ from cases.upstream_errors import (
 )
 from dashboard.htmx import partial_target, render_page
 from dashboard.http import OrganizationRequest
+from dashboard.models import Membership
 
 logger = logging.getLogger(__name__)
 
@@ -417,7 +420,7 @@ def case_detail(request: OrganizationRequest, case_number: int) -> HttpResponse:
             fresh=_refresh_requested(request),
         )
     except autocollect.NotFound:
-        raise Http404("No such case in this organisation") from None
+        return _case_not_here(request, case_number)
     except autocollect.AutoCollectError as error:
         target = CASE_PAGE_ID if reveal_id is None else CASE_DEBTORS_ID
         return upstream_error_response(request, error, target_id=target)
@@ -437,6 +440,10 @@ def case_detail(request: OrganizationRequest, case_number: int) -> HttpResponse:
         # Viewers see no actions; everyone in the organisation sees its history of the case.
         "actions": available_actions(case) if request.membership.can_act else (),
         "timeline": _case_timeline(request, case),
+        # The breadcrumb goes back to the list the case was opened from, filters and page kept.
+        "list_url": private_search.list_to_return_to(
+            request, reverse("cases:list"), request.organization.pk
+        ),
     }
     if reveal_id is None:
         return render_page(request, CASE_TEMPLATE, context, partials=CASE_PARTIALS)
@@ -454,6 +461,36 @@ def case_detail(request: OrganizationRequest, case_number: int) -> HttpResponse:
     # The case page's timeline refreshes itself on this event and shows the new entry.
     response = _revealed(request, CASE_TEMPLATE, context, debtor, position)
     return trigger_client_event(response, AUDIT_RECORDED_EVENT, {"caseNumber": case.case_number})
+
+
+def _case_not_here(request: OrganizationRequest, case_number: int) -> HttpResponse:
+    """404: no such case in this organisation. When the user is a member of another
+    organisation that has the case (a link a colleague sent, a tab of the other organisation),
+    the page offers to switch there; it names only the user's own organisations, so nobody
+    learns anything of an organisation they are not in."""
+    holders = _other_organisations_with_case(request, case_number)
+    if not holders:
+        raise Http404("No such case in this organisation")
+    context = {"switch_offers": holders, "switch_next": links.case_url(case_number)}
+    return render(request, "404.html", context, status=404)
+
+
+def _other_organisations_with_case(
+    request: OrganizationRequest, case_number: int
+) -> list[Membership]:
+    """The user's other organisations whose AutoCollect has the case; a failing one is left out."""
+    holders = []
+    for membership in request.memberships:
+        if membership.organization_id == request.organization.pk:
+            continue
+        try:
+            autocollect.get_case(
+                organization_id=membership.organization.amili_id, case_number=case_number
+            )
+        except autocollect.AutoCollectError:  # NotFound included: not there, or not now
+            continue
+        holders.append(membership)
+    return holders
 
 
 def _case_timeline(request: OrganizationRequest, case: autocollect.Case) -> list[AuditEntry]:

@@ -17,3 +17,4 @@ class OrganizationRequest(HtmxHttpRequest):
     user: User
     organization: Organization
     membership: Membership
+    memberships: list[Membership]  # all the user's, for the switcher and the 404's offer

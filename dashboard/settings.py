@@ -90,10 +90,14 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "dashboard.middleware.HtmxAwareLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Keeps, for the same user's next login, what an expired session held (dashboard/resume.py).
+    "dashboard.resume.ResumeAfterExpiryMiddleware",
     # After messages (it leaves one) and before the views' login check (which then redirects).
     "dashboard.security.SessionExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dashboard.middleware.OrganizationMiddleware",
+    # After the organisation and messages: a page of another organisation gets a reload.
+    "dashboard.organisation_stamp.OrganizationStampMiddleware",
     "dashboard.middleware.FriendlyNotFoundMiddleware",
     # Last, as django-axes asks: turns a throttled login into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -227,11 +231,13 @@ SILENCED_SYSTEM_CHECKS: list[str] = [
     *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
 ]
 # Sessions end after SESSION_IDLE_MINUTES without a request and SESSION_MAX_HOURS after login,
-# whichever comes first (dashboard.security.SessionExpiryMiddleware); the cookie and the stored
-# session expire with the idle time, renewed at most once a minute by that middleware.
+# whichever comes first (dashboard.security.SessionExpiryMiddleware). The cookie and the stored
+# session outlive the idle time (up to the longest a session may last), so that the middleware,
+# not the browser dropping a cookie, ends an idle session: the login page can then say why, and
+# return to the same list (dashboard/resume.py). An idle session is refused all the same.
 SESSION_IDLE_MINUTES: int = env.int("SESSION_IDLE_MINUTES", default=30)
 SESSION_MAX_HOURS: int = env.int("SESSION_MAX_HOURS", default=12)
-SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
 # Login throttling (django-axes): after LOGIN_FAILURE_LIMIT failed logins for one user name, or
 # LOGIN_FAILURE_LIMIT_PER_ADDRESS from one address (an office's NAT is one address), logins
 # from there pause for LOGIN_COOLOFF_MINUTES after the last failure: a cool-off, never a

@@ -13,7 +13,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path(
         "accounts/login/",
-        organization_not_required(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
+        organization_not_required(views.LoginView.as_view()),
         name="login",
     ),
     path(

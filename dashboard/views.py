@@ -2,18 +2,23 @@
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Final, cast
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -24,6 +29,7 @@ from cases.autocollect.clock import clock
 from cases.autocollect.transport import Deadline
 from dashboard.middleware import SESSION_ORGANIZATION_KEY, organization_not_required
 from dashboard.models import Membership
+from dashboard.resume import restore_after_login
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +118,17 @@ def _upstream_token_is_at_hand() -> None:
     access_token(Deadline(ends_at=clock().monotonic() + seconds, budget=seconds))
 
 
+class LoginView(auth_views.LoginView):
+    """Django's login; after an expired session, the same user finds their place again."""
+
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        restore_after_login(self.request.session, form.get_user())
+        return response
+
+
 def home(request: HttpRequest) -> HttpResponseRedirect:
     return redirect("cases:list")
 
@@ -119,7 +136,12 @@ def home(request: HttpRequest) -> HttpResponseRedirect:
 @organization_not_required
 @require_POST
 def switch_organization(request: HttpRequest) -> HttpResponse:
-    """Choose another of the user's organisations; one without a membership is refused."""
+    """Choose another of the user's organisations; one without a membership is refused.
+
+    Lands on the page the switch was made from, with the filters that mean the same in every
+    organisation (see `same_list_elsewhere`), or on an organisation-neutral address the form
+    names (`next`: the 404 page's offer to open the case in the organisation that has it).
+    """
     organization_id = _organization_id(request.POST.get("organization", ""))
     user_id = cast(User, request.user).pk  # authenticated: a real User
     membership = (
@@ -130,12 +152,56 @@ def switch_organization(request: HttpRequest) -> HttpResponse:
     if membership is None:
         return render(request, "no_organization.html", {"refused_switch": True}, status=403)
     request.session[SESSION_ORGANIZATION_KEY] = membership.organization_id
-    # Case and customer numbers belong to one organisation: land on the new one's case list
-    # unless the page asked for somewhere safe and organisation-neutral.
     next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = reverse("cases:list")
-    return redirect(next_url)
+    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        return redirect(next_url)
+    landing, dropped = same_list_elsewhere(request.headers.get("Referer", ""), request)
+    if dropped:
+        messages.info(
+            request,
+            _(
+                "Your search terms, customer numbers and invoice ids were not kept: they "
+                "belong to the other organisation's debtors. The other filters still apply."
+            ),
+        )
+    return redirect(landing)
+
+
+# The list pages' filters that mean the same in every organisation. The others name one
+# organisation's debtors (search terms, customer numbers, invoice ids, and the session
+# references that stand for them) or one organisation's pages (page tokens, page numbers, a
+# selected case), and are dropped.
+KEPT_WHEN_SWITCHING: Final[Mapping[str, frozenset[str]]] = {
+    "cases:list": frozenset({"status", "type", "from", "to", "size"}),
+    "triage:queue": frozenset({"queue", "type", "sort", "size"}),
+}
+# Dropped filters the user typed, and is told about; page tokens and selections go silently.
+TYPED_FILTERS: Final = frozenset({"q", "qref", "customer", "customerref", "invoice", "invoiceref"})
+
+
+def same_list_elsewhere(referer: str, request: HttpRequest) -> tuple[str, bool]:
+    """Where a switch made from `referer` lands: the same list with the filters that still make
+    sense, or the case list (a case or customer number belongs to one organisation). Also says
+    whether filters the user typed were dropped."""
+    fallback = reverse("cases:list")
+    if not url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}):
+        return fallback, False
+    address = urlsplit(referer)
+    try:
+        view_name = resolve(address.path).view_name
+    except Resolver404:
+        return fallback, False
+    kept_names = KEPT_WHEN_SWITCHING.get(view_name)
+    if kept_names is None:
+        return fallback, False
+    parameters = QueryDict(address.query)
+    kept = QueryDict(mutable=True)
+    for name in kept_names:
+        if value := parameters.get(name):
+            kept[name] = value
+    dropped = any(parameters.get(name) for name in TYPED_FILTERS)
+    path = reverse(view_name)
+    return (f"{path}?{kept.urlencode()}" if kept else path), dropped
 
 
 def _organization_id(value: str) -> int | None:

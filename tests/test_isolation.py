@@ -24,7 +24,9 @@ from cases import action_views, audit_views, views
 from cases.actions import BY_UPSTREAM
 from cases.links import debtor_url
 from cases.models import AuditEntry
-from dashboard.models import Organization, Role
+from dashboard.middleware import SESSION_ORGANIZATION_KEY
+from dashboard.models import Membership, Organization, Role
+from dashboard.organisation_stamp import ORGANIZATION_HEADER
 from sandbox.actions import ACTIONS as SANDBOX_ACTIONS
 from sandbox.models import Batch as SandboxBatch
 from sandbox.models import Case as SandboxCase
@@ -493,3 +495,49 @@ def test_the_same_probe_shows_the_organisations_own_data(
     else:
         assert status == 200
         assert probe.shows(own) in text
+
+
+# --- A tab of another organisation ----------------------------------------------------------------
+# A member of both organisations switched to A in one tab while another tab still shows B. That
+# tab's htmx requests name B (X-Dashboard-Organization, dashboard/organisation_stamp.py): every
+# probe must answer with a reload of the whole tab, with no data of either organisation and no
+# upstream call, whatever the request aimed at.
+
+STALE_TAB_RENDERS = [
+    render for render in PARTIAL_HEADERS if render.startswith("htmx") and "history" not in render
+]
+
+
+@pytest.mark.parametrize("render", STALE_TAB_RENDERS)
+@pytest.mark.parametrize("probe", PROBE_PARAMS)
+def test_a_tab_of_another_organisation_is_reloaded_never_answered(
+    client: Client,
+    org_a: Organization,
+    org_b: Organization,
+    identifiers: Organisations,
+    sandbox_upstream: RecordingTransport,
+    render: str,
+    probe: Probe,
+) -> None:
+    user = make_member(org_a, Role.ADMIN)
+    Membership.objects.create(user=user, organization=org_b, role=Role.ADMIN)
+    client.force_login(user)
+    session = client.session
+    session[SESSION_ORGANIZATION_KEY] = org_a.pk  # switched to A in the other tab
+    session.save()
+    sandbox_upstream.requests.clear()
+    headers = {**PARTIAL_HEADERS[render], ORGANIZATION_HEADER: str(org_b.pk)}
+    ids = identifiers.foreign  # what the tab of B shows
+    url = probe.url(ids)
+
+    if probe.method == "post":
+        response = client.post(url, probe.data(ids) if probe.data else {}, headers=headers)
+    else:
+        response = client.get(url, headers=headers)
+
+    assert response.headers.get("HX-Refresh") == "true"
+    text = response.getvalue().decode()
+    for shown in (identifiers.foreign, identifiers.own):
+        assert shown.debtor_name not in text
+        assert shown.identification_number not in text
+    assert sandbox_upstream.requests == []

@@ -4,8 +4,11 @@
  * enhancement: every page works without it.
  *
  * Hooks for templates:
- *   <select data-autosubmit>        submits its form on change (the form keeps a submit button,
- *                                   class "autosubmit-fallback", for keyboard and no-JS users)
+ *   <select data-autosubmit>        submits its form when a choice is made (the form keeps a
+ *                                   submit button, class "autosubmit-fallback", for no-JS users,
+ *                                   shown too while a keyboard choice waits for Enter)
+ *   selects that act on "change"    (data-autosubmit, hx-trigger="change") act when the choice is
+ *                                   made, not at every arrow key: see "Selects act when..."
  *   <tr data-href="/cases/1/">      a click anywhere in the row opens the URL, like the link the
  *                                   row holds (which keyboard users reach and press); clicks on
  *                                   real links, buttons and form controls inside the row behave
@@ -42,8 +45,109 @@
     }, 50);
   }
 
-  /* ---------- Auto-submitting selects ---------- */
+  /* ---------- Selects act when the choice is made ---------- */
+  //
+  // A select that acts on "change" (data-autosubmit, or htmx's hx-trigger="change") would act on
+  // every arrow key: on a closed select, Chromium changes the value and fires "change" at each
+  // arrow, Home/End or type-ahead letter, so walking through the statuses ran a search and added
+  // a history entry per step, and walking through the organisations switched at the first one.
+  // A change made with those keys is held back until the choice is made:
+  //   - Enter acts on it;
+  //   - leaving a filter (data-commit="blur", the default for htmx selects) acts on it, like a
+  //     text field's change; leaving a switcher (data-autosubmit) does not: its button appears,
+  //     and Enter or the button switches;
+  //   - Escape puts the value back.
+  // A choice made in the open list (a mouse click, or Enter in the list) acts at once: the page
+  // sees no keys while the list is open, only the "change" that closes it.
 
+  var CHANGING_KEYS = ["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Home", "End", "PageUp", "PageDown"];
+  var keyedSelect = null; // the select a key was pressed on, until that key's events are over
+  var replaying = false;
+
+  function actsOnChange(select) {
+    return select.hasAttribute("data-autosubmit") || /(^|[\s,])change\b/.test(select.getAttribute("hx-trigger") || "");
+  }
+
+  function commitsOnBlur(select) {
+    return !select.hasAttribute("data-autosubmit");
+  }
+
+  function setPending(select, pending) {
+    if (pending) {
+      select.setAttribute("data-choice-pending", "");
+    } else {
+      select.removeAttribute("data-choice-pending");
+    }
+    if (select.form) {
+      var anyPending = select.form.querySelector("select[data-choice-pending]") !== null;
+      select.form.toggleAttribute("data-choice-pending", anyPending);
+    }
+  }
+
+  function commit(select) {
+    setPending(select, false);
+    select.setAttribute("data-committed-value", select.value);
+    replaying = true;
+    try {
+      select.dispatchEvent(new Event("change", { bubbles: true }));
+    } finally {
+      replaying = false;
+    }
+  }
+
+  document.addEventListener("focusin", function (event) {
+    var select = event.target;
+    if (select instanceof HTMLSelectElement && actsOnChange(select) && !select.hasAttribute("data-choice-pending")) {
+      select.setAttribute("data-committed-value", select.value);
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var select = event.target;
+    if (!(select instanceof HTMLSelectElement) || !actsOnChange(select)) {
+      return;
+    }
+    var pending = select.hasAttribute("data-choice-pending");
+    if (event.key === "Enter" && pending) {
+      event.preventDefault();
+      commit(select);
+    } else if (event.key === "Escape" && pending) {
+      select.value = select.getAttribute("data-committed-value") || "";
+      setPending(select, false);
+    } else if (CHANGING_KEYS.indexOf(event.key) !== -1 || (event.key.length === 1 && event.key !== " ")) {
+      if (event.altKey) {
+        return; // Alt+Down opens the list: the choice made there acts at once
+      }
+      keyedSelect = select;
+      window.setTimeout(function () {
+        keyedSelect = null;
+      }, 0);
+    }
+  }, true);
+
+  document.addEventListener("mousedown", function () {
+    keyedSelect = null;
+  }, true);
+
+  // Capturing at the document runs before htmx's listener on the select itself.
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (replaying || select !== keyedSelect || !(select instanceof HTMLSelectElement) || !actsOnChange(select)) {
+      return;
+    }
+    event.stopImmediatePropagation();
+    setPending(select, select.value !== select.getAttribute("data-committed-value"));
+  }, true);
+
+  document.addEventListener("focusout", function (event) {
+    var select = event.target;
+    if (select instanceof HTMLSelectElement && select.hasAttribute("data-choice-pending") && commitsOnBlur(select)) {
+      commit(select);
+    }
+  });
+
+  // A switcher's choice made: submit its form. requestSubmit fires the submit event, so
+  // htmx-powered forms submit through htmx.
   document.addEventListener("change", function (event) {
     var select = event.target;
     if (!(select instanceof HTMLSelectElement) || !select.hasAttribute("data-autosubmit")) {
@@ -53,7 +157,6 @@
     if (!form) {
       return;
     }
-    // requestSubmit fires the submit event, so htmx-powered forms submit through htmx.
     if (typeof form.requestSubmit === "function") {
       form.requestSubmit();
     } else {
