@@ -429,7 +429,8 @@ def case_detail(request: OrganizationRequest, case_number: int) -> HttpResponse:
             page_id=CASE_PAGE_ID,
             partial=CASE_PARTIALS[CASE_PAGE_ID],
             context={"case_number": case_number, "page_url": page_url},
-            retry_url=page_url,
+            # A failed refresh is retried as a refresh.
+            retry_url=_refresh_url(page_url) if _refresh_requested(request) else page_url,
         )
 
     if redirect := _refreshed_redirect(request, address):

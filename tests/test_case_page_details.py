@@ -491,3 +491,16 @@ def test_the_new_words_are_translated_into_norwegian(
         assert english not in html, english
     for english in ("The number could not be shown", "Try again", "second"):
         assert english not in failed, english
+
+
+def test_a_failed_refresh_is_retried_as_a_refresh(
+    client_a_in_english: Client, case: SandboxCase
+) -> None:
+    fail_upstream(case, "500")
+
+    response = client_a_in_english.get(
+        f"{page_url()}?refresh=1", headers={"HX-Request": "true", "HX-Target": "case-page"}
+    )
+
+    assert response.status_code == 502
+    assert f'hx-get="{page_url()}?refresh=1" hx-target="#case-page"' in response.text
