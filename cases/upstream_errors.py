@@ -21,6 +21,12 @@ Rejected / InvalidPageToken             502     a view that can do better handle
 AutoCollectError (anything else)        502
 ======================================  ======  ==========================================
 
+A page with a frame of its own (the case page and the debtor page: breadcrumb and heading) keeps
+it in a failure: ``upstream_error_in_page`` renders the page's own partial with ``upstream_error``
+in its context, and the partial shows the error where its content would be. A failed
+identification-number reveal answers with ``reveal_error_response``: the error beside the number,
+in the cell the reveal aimed at, with a button that asks again.
+
 A page that wants the error inside its own layout (keeping its filter form, say) can put
 ``describe_upstream_error(error)`` in its context as ``upstream_error`` and include
 ``"errors/upstream.html#upstream_error"`` with ``target_id``, ``retry_url`` (what the retry
@@ -30,14 +36,16 @@ when true; h2 and an htmx retry button when false) set; it must then send ``info
 """
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from django.http import HttpResponse
+from django.shortcuts import render
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from django_htmx.http import reselect
+from django_htmx.http import reselect, reswap, retarget
 
 from cases.autocollect import (
     AccessDenied,
@@ -56,6 +64,10 @@ logger = logging.getLogger("cases.upstream")
 
 DEFAULT_TEMPLATE: Final = "errors/upstream.html"
 PARTIAL_NAME: Final = "upstream_error"
+# The identification cell of the debtor facts, and the error a failed reveal puts in its place.
+REVEAL_ERROR_TEMPLATE: Final = "cases/shared/debtor_facts.html#identification_error"
+# A Retry-After below this is said in seconds, from it on in whole minutes (rounded up).
+SECONDS_SHOWN_AS_SECONDS: Final = 120
 
 
 @dataclass(frozen=True)
@@ -66,20 +78,27 @@ class UpstreamErrorInfo:
     title: str | Promise
     explanation: str | Promise
     advice: str | Promise
-    retryable: bool
+    retryable: bool  # advice says when: with the upstream's wait, if it named one (_retry_advice)
     retry_after: int | None = None
     reference: str = ""  # the upstream's trace id, for a support request
 
-    @property
-    def retry_after_text(self) -> str:
-        """The "wait N seconds" sentence, when the upstream said how long."""
-        if self.retry_after is None:
-            return ""
+
+def _retry_advice(retry_after: int | None, otherwise: str | Promise) -> str | Promise:
+    """One sentence on when to try again: the upstream's wait when it named one, else `otherwise`.
+
+    Never both: "Try again later" beside "wait 1 second" contradicts itself.
+    """
+    if retry_after is None:
+        return otherwise
+    if retry_after < SECONDS_SHOWN_AS_SECONDS:
+        seconds = max(retry_after, 1)
         return ngettext(
-            "Wait %(seconds)d second before trying again.",
-            "Wait %(seconds)d seconds before trying again.",
-            self.retry_after,
-        ) % {"seconds": self.retry_after}
+            "Try again in %(seconds)d second.", "Try again in %(seconds)d seconds.", seconds
+        ) % {"seconds": seconds}
+    minutes = -(-retry_after // 60)  # rounded up: never too early
+    return ngettext(
+        "Try again in %(minutes)d minute.", "Try again in %(minutes)d minutes.", minutes
+    ) % {"minutes": minutes}
 
 
 def describe_upstream_error(error: AutoCollectError) -> UpstreamErrorInfo:
@@ -100,7 +119,7 @@ def describe_upstream_error(error: AutoCollectError) -> UpstreamErrorInfo:
                 status=429,
                 title=_("Too many requests right now"),
                 explanation=_("Amili's AutoCollect asked the dashboard to slow down."),
-                advice=_("Wait a little and try again."),
+                advice=_retry_advice(error.retry_after, _("Wait a little and try again.")),
                 retryable=True,
                 retry_after=error.retry_after,
             )
@@ -111,9 +130,9 @@ def describe_upstream_error(error: AutoCollectError) -> UpstreamErrorInfo:
                 title=_("Too many requests for your organisation"),
                 explanation=_(
                     "Many requests for your organisation are waiting on AutoCollect. "
-                    "Try again in a moment."
+                    "Nothing was sent to AutoCollect, so nothing was changed."
                 ),
-                advice=_("Nothing was sent to AutoCollect, so nothing was changed."),
+                advice=_retry_advice(error.retry_after, _("Try again in a moment.")),
                 retryable=True,
                 retry_after=error.retry_after,
             )
@@ -122,9 +141,10 @@ def describe_upstream_error(error: AutoCollectError) -> UpstreamErrorInfo:
                 status=503,
                 title=_("AutoCollect is temporarily unavailable"),
                 explanation=_(
-                    "Amili's AutoCollect is down for the moment, perhaps for maintenance."
+                    "Amili's AutoCollect is down for the moment, perhaps for maintenance. "
+                    "Nothing you did caused this."
                 ),
-                advice=_("Try again later. Nothing you did caused this."),
+                advice=_retry_advice(error.retry_after, _("Try again later.")),
                 retryable=True,
                 retry_after=error.retry_after,
             )
@@ -235,3 +255,79 @@ def with_retry_after(response: HttpResponse, info: UpstreamErrorInfo) -> HttpRes
     if info.retry_after is not None:
         response["Retry-After"] = str(info.retry_after)
     return response
+
+
+def upstream_error_in_page(
+    request: HtmxHttpRequest,
+    error: AutoCollectError,
+    *,
+    template: str,
+    page_id: str,
+    partial: str,
+    context: Mapping[str, Any],
+    retry_url: str,
+) -> HttpResponse:
+    """The page's own frame (breadcrumb, heading) with the failure where its content would be.
+
+    ``template``'s partial ``partial`` (root ``id=page_id``) shows ``upstream_error`` when its
+    context holds one, from whatever else ``context`` gives it (the case number, the page's
+    URL). A plain request gets the whole page, an HTMX request that partial over ``#page_id``;
+    its retry button asks ``retry_url`` for the same partial again. The status is the failure's.
+    """
+    info = describe_upstream_error(error)
+    # Class name and path only: the message and the query string may carry what the user typed.
+    logger.warning(
+        "upstream %s answered as %s on %s", type(error).__name__, info.status, request.path
+    )
+    partials = {page_id: partial}
+    error_context = {
+        **context,
+        "upstream_error": info,
+        "target_id": f"{page_id}-error",
+        "retry_target": page_id,
+        "retry_url": retry_url,
+        "reload_url": retry_url,
+        # The page's own heading is the h1; the error is a section of it, retried in place.
+        "full_page": False,
+    }
+    response = render_page(
+        request, template, error_context, partials=partials, default=page_id, status=info.status
+    )
+    if partial_target(request, partials, default=page_id) is not None:
+        reselect(response, f"#{page_id}")
+    return with_retry_after(response, info)
+
+
+def reveal_error_response(
+    request: HtmxHttpRequest,
+    error: AutoCollectError,
+    *,
+    page_url: str,
+    debtor_id: str,
+    position: int,
+) -> HttpResponse:
+    """A reveal that failed upstream: the error beside the number, in its cell, with a retry.
+
+    The cell is ``#identification-<position>``, the element the reveal's form targets; the
+    retry posts the same reveal again (the debtor id, never the number, is in the form).
+    """
+    info = describe_upstream_error(error)
+    logger.warning(
+        "upstream %s answered a reveal as %s on %s",
+        type(error).__name__,
+        info.status,
+        request.path,
+    )
+    cell_id = f"identification-{position}"
+    context = {
+        "upstream_error": info,
+        "position": position,
+        "page_url": page_url,
+        "reveal_debtor_id": debtor_id,
+    }
+    response = render(request, REVEAL_ERROR_TEMPLATE, context, status=info.status)
+    if request.htmx.target != cell_id:
+        retarget(response, f"#{cell_id}")
+        reswap(response, "outerHTML")
+    reselect(response, f"#{cell_id}")
+    return with_retry_after(response, info)

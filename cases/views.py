@@ -2,6 +2,7 @@
 
 import itertools
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import partial
@@ -36,6 +37,8 @@ from cases.models import AuditEntry
 from cases.upstream_errors import (
     UpstreamErrorInfo,
     describe_upstream_error,
+    reveal_error_response,
+    upstream_error_in_page,
     upstream_error_response,
     with_retry_after,
 )
@@ -365,8 +368,10 @@ def _plain_form_errors(form: CaseFilterForm) -> str:
 # - an identification number revealed on demand: a deliberate, CSRF-protected POST naming the
 #   debtor in its body (never in a URL), answered for HTMX with the `identification` partial of
 #   the debtor facts both pages share, and otherwise with the whole page showing that one number;
-# - a section an error partial replaced: its "Try again" button GETs the page with HX-Target naming
-#   the section, and gets that section back.
+# - a page whose upstream call failed: the page keeps its breadcrumb and heading and shows the
+#   error where its content would be (cases.upstream_errors.upstream_error_in_page); its "Try
+#   again" button GETs the page's content partial again. A failed reveal shows its error beside
+#   the number, in the cell the reveal aimed at, with a button that asks again.
 
 audit_log = logging.getLogger("cases.audit")
 
@@ -374,12 +379,12 @@ CASE_TEMPLATE: Final = "cases/case_detail.html"
 DEBTOR_TEMPLATE: Final = "cases/debtor_detail.html"
 # The identification cell, in the debtor facts both pages include.
 IDENTIFICATION_PARTIAL: Final = "cases/shared/debtor_facts.html#identification"
+IDENTIFICATION_CELL: Final = re.compile(r"identification-([1-9][0-9]{0,3})")
 
 REVEAL_FIELD: Final = "debtor"  # the POST field naming the debtor whose number to show
 
-# Element id -> partial name: where an upstream failure shows (the page's content for a page view,
-# the debtors' section for a failed reveal, so the rest of the page stays usable) and which
-# partial a retry aimed at that element gets.
+# Element id -> partial name: the partial a request aimed at that element gets (the page's
+# content after a failure's retry, a section after a refresh).
 CASE_PAGE_ID: Final = "case-page"
 CASE_DEBTORS_ID: Final = "debtors"
 # The action bar and the audit timeline refresh themselves after an action (cases.action_views).
@@ -422,8 +427,20 @@ def case_detail(request: OrganizationRequest, case_number: int) -> HttpResponse:
     except autocollect.NotFound:
         return _case_not_here(request, case_number)
     except autocollect.AutoCollectError as error:
-        target = CASE_PAGE_ID if reveal_id is None else CASE_DEBTORS_ID
-        return upstream_error_response(request, error, target_id=target)
+        if reveal_id is not None and (position := _reveal_cell_position(request)) is not None:
+            return reveal_error_response(
+                request, error, page_url=page_url, debtor_id=reveal_id, position=position
+            )
+        return upstream_error_in_page(
+            request,
+            error,
+            template=CASE_TEMPLATE,
+            page_id=CASE_PAGE_ID,
+            partial=CASE_PARTIALS[CASE_PAGE_ID],
+            context={"case_number": case_number, "page_url": page_url},
+            # A failed refresh is retried as a refresh.
+            retry_url=_refresh_url(page_url) if _refresh_requested(request) else page_url,
+        )
 
     if redirect := _refreshed_redirect(request, address):
         return redirect
@@ -432,6 +449,7 @@ def case_detail(request: OrganizationRequest, case_number: int) -> HttpResponse:
         "fetched_at": case.fetched_at,
         "refresh_url": _refresh_url(page_url),
         "refresh_target": CASE_PAGE_ID,
+        "case_number": case.case_number,
         "case": case,
         "invoice_totals": invoice_totals(case),
         "breakdown": build_breakdown(case),
@@ -524,10 +542,21 @@ def debtor_detail(request: OrganizationRequest, customer_number: str) -> HttpRes
     except autocollect.NotFound:
         raise Http404("No such customer in this organisation") from None
     except autocollect.AutoCollectError as error:
-        target = DEBTOR_PAGE_ID if reveal_id is None else DEBTOR_DETAILS_ID
+        if reveal_id is not None and (position := _reveal_cell_position(request)) is not None:
+            return reveal_error_response(
+                request, error, page_url=page_url, debtor_id=reveal_id, position=position
+            )
         # A failed refresh is retried as a refresh.
         retry_url = _refresh_url(page_url) if _refresh_requested(request) else page_url
-        return upstream_error_response(request, error, target_id=target, retry_url=retry_url)
+        return upstream_error_in_page(
+            request,
+            error,
+            template=DEBTOR_TEMPLATE,
+            page_id=DEBTOR_PAGE_ID,
+            partial=DEBTOR_PARTIALS[DEBTOR_PAGE_ID],
+            context={"customer_number": customer_number, "page_url": page_url},
+            retry_url=retry_url,
+        )
     if redirect := _refreshed_redirect(request, address):
         return redirect
     debtor = found.debtor
@@ -574,6 +603,14 @@ def _reveal_request(request: OrganizationRequest) -> str | None:
     if not debtor_id:
         raise BadRequest("A reveal names the debtor")
     return debtor_id
+
+
+def _reveal_cell_position(request: OrganizationRequest) -> int | None:
+    """The identification cell an HTMX reveal aimed at (its position); None for a plain POST."""
+    if not request.htmx or request.htmx.history_restore_request:
+        return None
+    match = IDENTIFICATION_CELL.fullmatch(request.htmx.target or "")
+    return int(match.group(1)) if match else None
 
 
 def _debtor_position(debtors: tuple[autocollect.Debtor, ...], debtor_id: str) -> int:

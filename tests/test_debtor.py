@@ -185,7 +185,9 @@ def test_an_htmx_failure_replaces_the_page_content_in_place(
     response = client_a.get(url(), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="debtor-page")
 
     assert response.status_code == 502
-    assert response.text.strip().startswith('<div id="debtor-page" class="upstream-error"')
+    # The page's frame stays, with the error inside it (the heading names the customer).
+    assert response.text.strip().startswith('<div id="debtor-page"')
+    assert 'class="upstream-error"' in response.text
 
 
 def test_hostile_upstream_text_is_escaped(client_a: Client, sandbox_a: SandboxOrganization) -> None:

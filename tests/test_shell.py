@@ -200,7 +200,11 @@ def test_scripts_come_deferred_from_static_and_htmx_is_version_2(client: Client)
     scripts = parse(client.get("/accounts/login/").content).find("script")
 
     sources = [script["src"] for script in scripts]
-    assert sources == ["/static/js/vendor/htmx.min.js", "/static/js/app.js"]
+    assert sources == [
+        "/static/js/vendor/htmx.min.js",
+        "/static/js/app.js",
+        "/static/js/case_page.js",
+    ]
     assert all("defer" in script for script in scripts)
     htmx_source = (Path(settings.BASE_DIR) / "static/js/vendor/htmx.min.js").read_text()
     assert 'version:"2.' in htmx_source
