@@ -19,7 +19,7 @@ from itertools import batched
 from typing import Final
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -38,6 +38,11 @@ from triage.models import (
 logger = logging.getLogger("triage.sync")
 
 CHUNK_SIZE: Final = 500  # cases written per transaction: short locks, bounded memory
+# A sync that wrote this many rows (or marked them vanished) refreshes the planner's statistics:
+# the queue queries pick their index by them (a first sync of 200,000 cases without them sorted
+# a whole queue for each page).
+STATISTICS_AFTER_ROWS: Final = 1000
+SQLITE_ANALYSIS_LIMIT: Final = 1000  # rows per index SQLite samples: milliseconds at any size
 MAX_CASE_ID_LENGTH: Final = CaseSummary._meta.get_field("case_id").max_length or 64
 BIGINT_LIMIT: Final = 2**63
 # Written on every upsert; the rest of a row (organisation, case id) is its identity.
@@ -109,6 +114,8 @@ def full_refresh(organization: Organization) -> SyncReport:
         last_full_sync_at=started,
         cases_in_last_full_sync=cases_read,
     )
+    if cases_read + vanished >= STATISTICS_AFTER_ROWS:
+        refresh_statistics()
     report = SyncReport(True, cases_read, vanished, time.perf_counter() - clock)
     logger.info(
         "case index: full refresh of organisation %s: %d cases read, %d vanished, %.1f s",
@@ -135,6 +142,8 @@ def incremental_sync(organization: Organization) -> SyncReport:
         _record_error(organization, error)
         raise
     _record_success(organization, newest=newest, last_incremental_sync_at=started)
+    if cases_read >= STATISTICS_AFTER_ROWS:
+        refresh_statistics()
     report = SyncReport(False, cases_read, 0, time.perf_counter() - clock)
     logger.info(
         "case index: incremental sync of organisation %s: %d cases read, %.1f s",
@@ -363,6 +372,24 @@ def _money(amount: Decimal) -> Decimal:
 
 def _fit(value: str, length: int) -> str:
     return value[:length]
+
+
+def refresh_statistics() -> None:
+    """Tell the query planner what the index now holds, after a sync that changed many rows.
+
+    PostgreSQL: VACUUM ANALYZE (the vacuum sets the visibility map, so the live counts are an
+    index-only scan), or a plain ANALYZE inside a transaction, where VACUUM cannot run. SQLite:
+    ANALYZE with a sampling limit. Not `PRAGMA optimize`: before SQLite 3.46 it analyses only
+    tables this connection has queried, and a worker's connection has only written them.
+    """
+    tables = [model._meta.db_table for model in (CaseSummary, IndexedDebtor)]
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"PRAGMA analysis_limit = {SQLITE_ANALYSIS_LIMIT}")
+        vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
+        for table in tables:
+            cursor.execute(f"{'VACUUM ANALYZE' if vacuum else 'ANALYZE'} {quote(table)}")
 
 
 # --------------------------------------------------------------------------------------------
