@@ -2,13 +2,17 @@
 the refresh command and the queries the triage queues build on."""
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
+from django.test import Client
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from pytest_django.fixtures import Settings
 
 from cases import autocollect
@@ -341,6 +345,57 @@ def test_a_page_enqueues_a_refresh_only_for_cases_the_index_shows_differently(
     changed.save()
     page = autocollect.list_cases(organization_id=org_a.amili_id, fresh=True)
     assert sync.cases_to_refresh(org_a, page.cases) == [5001]
+
+
+def _queued_refreshes() -> list[list[object]]:
+    """The case numbers of every refresh_indexed_cases task waiting for a worker."""
+    return [
+        result.args_kwargs["args"][1]
+        for result in DBTaskResult.objects.filter(task_path__endswith="refresh_indexed_cases")
+    ]
+
+
+def test_the_case_list_hands_what_the_index_shows_differently_to_a_worker_once(
+    org_a: Organization,
+    sandbox_a: SandboxOrganization,
+    client_a: Client,
+    settings: Settings,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    settings.AUTOCOLLECT_CACHE_SECONDS = 60
+    changed = add_case(sandbox_a, 5001)
+    add_case(sandbox_a, 5002)
+    sync.full_refresh(org_a)
+    changed.status = "PAUSED"
+    changed.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client_a.get("/cases/").status_code == 200  # read from the upstream
+    assert _queued_refreshes() == [[5001]]
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        client_a.get("/cases/")  # the read cache's copy: nothing compared, nothing queued
+        autocollect.forget_organization_reads(org_a.amili_id)
+        client_a.get("/cases/")  # read again, within the interval: compared once already
+    assert callbacks == []
+    assert _queued_refreshes() == [[5001]]
+
+
+def test_a_case_page_hands_its_case_to_a_worker_when_the_index_is_behind(
+    org_a: Organization,
+    sandbox_a: SandboxOrganization,
+    client_a: Client,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    changed = add_case(sandbox_a, 5001)
+    sync.full_refresh(org_a)
+    changed.status = "PAUSED"
+    changed.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client_a.get("/cases/5001/").status_code == 200
+
+    assert _queued_refreshes() == [[5001]]
 
 
 # --- Queries for the queues -----------------------------------------------------------------
