@@ -142,19 +142,23 @@ def test_waiting_since_is_kept_while_waiting_and_cleared_when_the_decision_is_ma
     sync.full_refresh(org_a)
     first_seen = _row(org_a, 5001).waiting_since
     assert first_seen is not None
+    assert _row(org_a, 5001).waiting_before_first_seen  # since when, the upstream does not say
 
     sync.full_refresh(org_a)
     assert _row(org_a, 5001).waiting_since == first_seen
+    assert _row(org_a, 5001).waiting_before_first_seen
 
     case.sub_status = "EVICTION_CONFIRMATION_MANUAL"  # a new decision: a new wait
     case.save()
     sync.full_refresh(org_a)
     assert _row(org_a, 5001).waiting_since > first_seen  # type: ignore[operator]
+    assert not _row(org_a, 5001).waiting_before_first_seen  # the index saw this one begin
 
     case.sub_status = "NONE"
     case.save()
     sync.full_refresh(org_a)
     assert _row(org_a, 5001).waiting_since is None
+    assert not _row(org_a, 5001).waiting_before_first_seen
 
 
 def test_an_incremental_sync_asks_only_for_cases_registered_since_the_newest_seen(

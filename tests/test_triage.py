@@ -617,6 +617,7 @@ def test_days_waiting_and_past_due_are_counted_from_the_index(
     today = timezone.localdate()
     CaseSummary.objects.filter(organization=org_a, case_number=7001).update(
         waiting_since=timezone.now() - timedelta(days=3),
+        waiting_before_first_seen=False,  # a wait the index saw begin
         earliest_due_date=today - timedelta(days=40),
         remaining_amount=Decimal("1200.50"),
     )
@@ -627,3 +628,25 @@ def test_days_waiting_and_past_due_are_counted_from_the_index(
     assert row is not None
     cells = re.findall(r'<td class="num"[^>]*>([^<]*)</td>', row.group(0))
     assert cells[2:] == ["3", "40"]
+
+
+def test_days_of_a_case_already_waiting_when_first_seen_read_as_at_least(
+    english_agent: Client, one_debtor_three_cases: SandboxOrganization, org_a: Organization
+) -> None:
+    CaseSummary.objects.filter(organization=org_a).update(waiting_before_first_seen=False)
+    CaseSummary.objects.filter(organization=org_a, case_number=7001).update(
+        waiting_since=timezone.now() - timedelta(days=3), waiting_before_first_seen=True
+    )
+
+    html = body(english_agent.get(URL))
+    row = re.search(r'data-case-number="7001".*?</tr>', html, re.S)
+
+    assert row is not None
+    assert "≥ </span>" in row.group(0)
+    assert "at least 3" in text_of(row.group(0))
+    assert "already waiting when the dashboard first saw it" in html
+
+    CaseSummary.objects.filter(organization=org_a).update(waiting_before_first_seen=False)
+    html = body(english_agent.get(URL))
+    assert "≥" not in html
+    assert "first saw it" not in html

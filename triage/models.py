@@ -107,6 +107,12 @@ class CaseSummary(models.Model):
     # When the index first saw the case waiting on its current decision: set when the sub-status
     # becomes one of DECISION_SUB_STATUSES (or changes to another), cleared when it leaves.
     waiting_since = models.DateTimeField(_("waiting since"), null=True, blank=True)
+    # The case was already waiting when the index first saw it: the upstream does not say since
+    # when (docs/autocollect-api.md has no such field), so waiting_since is a lower bound and the
+    # queue shows its days as "at least".
+    waiting_before_first_seen = models.BooleanField(
+        _("already waiting when first seen"), default=False
+    )
     confirmed_at = models.DateTimeField(_("last confirmed by AutoCollect"))
     vanished_at = models.DateTimeField(
         _("no longer returned by AutoCollect"), null=True, blank=True

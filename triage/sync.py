@@ -59,6 +59,7 @@ UPDATED_FIELDS: Final = (
     "earliest_due_date",
     "debtor_names",
     "waiting_since",
+    "waiting_before_first_seen",
     "confirmed_at",
     "vanished_at",
 )
@@ -253,10 +254,10 @@ def _upsert_chunk(organization: Organization, chunk: Sequence[autocollect.Case])
     if not cases:
         return
     previous = {
-        case_id: (sub_status, waiting_since)
-        for case_id, sub_status, waiting_since in CaseSummary.objects.filter(
+        case_id: Wait(sub_status, waiting_since, before_seen)
+        for case_id, sub_status, waiting_since, before_seen in CaseSummary.objects.filter(
             organization=organization, case_id__in=list(cases)
-        ).values_list("case_id", "sub_status", "waiting_since")
+        ).values_list("case_id", "sub_status", "waiting_since", "waiting_before_first_seen")
     }
     rows = [
         _summary_row(organization, case, previous.get(case.case_id), now) for case in cases.values()
@@ -309,12 +310,10 @@ def _replace_changed_debtors(
 
 
 def _summary_row(
-    organization: Organization,
-    case: autocollect.Case,
-    previous: tuple[str, datetime | None] | None,
-    now: datetime,
+    organization: Organization, case: autocollect.Case, previous: Wait | None, now: datetime
 ) -> CaseSummary:
     names = ", ".join(name for name in (d.display_name for d in case.debtors) if name)
+    wait = _wait(case.sub_status, previous, now)
     return CaseSummary(
         organization=organization,
         case_id=case.case_id,
@@ -329,21 +328,35 @@ def _summary_row(
         currency=_fit(case.currency, 12),
         earliest_due_date=_earliest_unpaid_due_date(case),
         debtor_names=_fit(names, MAX_DEBTOR_NAMES),
-        waiting_since=_waiting_since(case.sub_status, previous, now),
+        waiting_since=wait.since,
+        waiting_before_first_seen=wait.before_seen,
         confirmed_at=now,
         vanished_at=None,
     )
 
 
-def _waiting_since(
-    sub_status: str, previous: tuple[str, datetime | None] | None, now: datetime
-) -> datetime | None:
-    """Since when the case waits on its current decision, as far as the index has seen."""
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """A row's decision state: its sub-status, since when it waits, whether it already waited
+    when the index first saw it."""
+
+    sub_status: str
+    since: datetime | None
+    before_seen: bool
+
+
+def _wait(sub_status: str, previous: Wait | None, now: datetime) -> Wait:
+    """Since when the case waits on its current decision, as far as the index has seen.
+
+    The upstream says nothing of when a sub-status began (no such field in the contract), so a
+    case first seen waiting waits "since now, at least"; a case the index saw change to a
+    decision waits since the sync that saw it.
+    """
     if sub_status not in DECISION_SUB_STATUSES:
-        return None
-    if previous is not None and previous[0] == sub_status and previous[1] is not None:
-        return previous[1]
-    return now
+        return Wait(sub_status, None, before_seen=False)
+    if previous is not None and previous.sub_status == sub_status and previous.since is not None:
+        return previous
+    return Wait(sub_status, now, before_seen=previous is None)
 
 
 def _earliest_unpaid_due_date(case: autocollect.Case) -> date | None:

@@ -147,6 +147,8 @@ class Row:
 
     summary: CaseSummary
     days_waiting: int | None
+    # The case already waited when the index first saw it: days_waiting is a lower bound.
+    waiting_at_least: bool
     days_past_due: int | None
     selected: bool
     select_url: str  # the queue's URL with this case selected
@@ -245,12 +247,19 @@ class QueueView:
             Row(
                 summary=summary,
                 days_waiting=_days_since(summary.waiting_since, self.today),
+                waiting_at_least=summary.waiting_before_first_seen
+                and summary.waiting_since is not None,
                 days_past_due=_days_past(summary.earliest_due_date, self.today),
                 selected=summary.case_number == selected,
                 select_url=f"{prefix}{summary.case_number}",
             )
             for summary in self.page.object_list
         ]
+
+    @cached_property
+    def some_waiting_at_least(self) -> bool:
+        """Whether the table needs the note on days counted from first sight."""
+        return any(row.waiting_at_least for row in self.rows)
 
     @cached_property
     def sort_links(self) -> dict[str, SortLink]:
