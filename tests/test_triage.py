@@ -13,7 +13,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -344,6 +346,28 @@ def test_a_page_past_the_end_shows_the_last_page(
 
     assert case_numbers(last)
     assert 'rel="next"' not in last
+
+
+def test_a_full_page_counts_its_queue_once_for_the_tabs_and_the_pager(
+    english_agent: Client, seeded: Organization
+) -> None:
+    open_cases = CaseSummary.objects.filter(organization=seeded, status="OPEN").count()
+    pages = -(-open_cases // 25)
+    with CaptureQueriesContext(connection) as full:
+        html = body(english_agent.get(URL, {"queue": "open", "page": "2"}))
+    with CaptureQueriesContext(connection) as swap:
+        partial = body(
+            english_agent.get(URL, {"queue": "open", "page": "2"}, headers=htmx("triage-results"))
+        )
+
+    def counts(queries: CaptureQueriesContext) -> int:
+        return sum('AS "__count"' in query["sql"] for query in queries.captured_queries)
+
+    assert tab_counts(html)["open"] == open_cases
+    assert counts(full) == 0  # the tabs' grouped count serves the pager
+    assert counts(swap) == 1  # no tabs: the queue is counted
+    assert f"page 2 of {pages}" in html
+    assert f"page 2 of {pages}" in partial
 
 
 def test_responses_vary_on_htmx_and_are_never_stored(

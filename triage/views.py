@@ -213,10 +213,13 @@ class QueueView:
     # --- The tabs ---------------------------------------------------------------------------
 
     @cached_property
+    def counts(self) -> dict[Queue, int]:
+        return queue_counts_now(self.organization)
+
+    @cached_property
     def tabs(self) -> list[Tab]:
-        counts = queue_counts_now(self.organization)
         return [
-            Tab(which, str(QUEUE_LABELS[which]), counts[which], which == self.queue)
+            Tab(which, str(QUEUE_LABELS[which]), self.counts[which], which == self.queue)
             for which in Queue
         ]
 
@@ -230,8 +233,14 @@ class QueueView:
             text=self.form.cleaned_data.get("q") or "",
             case_type=self.form.cleaned_data.get("type") or "",
         )
-        paginator = Paginator(
-            without_decisions_in_flight(rows, self.organization), self.form.page_size()
+        # The tabs counted this queue already when they were shown (the board renders them
+        # first): without filters that is the paginator's count too, and a count of a large
+        # queue is the page's largest query. A results swap has no tabs and counts the queue.
+        known = self.__dict__.get("counts")
+        paginator = CountedPaginator(
+            without_decisions_in_flight(rows, self.organization),
+            self.form.page_size(),
+            count=known[self.queue] if known is not None and not self.has_filters else None,
         )
         # A page past the end (the last case of the last page was just decided) shows the last.
         return paginator.get_page(self.form.page_number())
@@ -290,6 +299,17 @@ class QueueView:
         if self.summary is None:
             return None
         return build_panel(self.request, self.summary, can_act=self.can_act)
+
+
+class CountedPaginator(Paginator[CaseSummary]):
+    """A paginator that takes the number of rows when it is known, instead of counting them."""
+
+    def __init__(
+        self, object_list: QuerySet[CaseSummary], per_page: int, *, count: int | None
+    ) -> None:
+        super().__init__(object_list, per_page)
+        if count is not None:
+            self.__dict__["count"] = count  # Paginator.count is a cached_property
 
 
 def _days_since(moment: datetime | None, today: date) -> int | None:
