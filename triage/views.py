@@ -302,14 +302,29 @@ class QueueView:
 
 
 class CountedPaginator(Paginator[CaseSummary]):
-    """A paginator that takes the number of rows when it is known, instead of counting them."""
+    """A paginator that takes the number of rows when it is known, instead of counting them,
+    and reads a page as its ids first, then those rows.
+
+    An OFFSET reads every row it skips: page 2,000 of a queue of 125,000 fetched 50,000 rows
+    from the table on PostgreSQL. The ids come from the queue's index alone (an index-only
+    scan: the indexes end with id), and only the page's own rows are read from the table.
+    """
 
     def __init__(
         self, object_list: QuerySet[CaseSummary], per_page: int, *, count: int | None
     ) -> None:
         super().__init__(object_list, per_page)
+        self.rows = object_list
         if count is not None:
             self.__dict__["count"] = count  # Paginator.count is a cached_property
+
+    def page(self, number: int | str) -> Page[CaseSummary]:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        ids = list(self.rows.values_list("pk", flat=True)[bottom:top])
+        found = self.rows.model.objects.in_bulk(ids)
+        return Page([found[pk] for pk in ids if pk in found], number, self)
 
 
 def _days_since(moment: datetime | None, today: date) -> int | None:
