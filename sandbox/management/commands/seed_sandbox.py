@@ -96,7 +96,6 @@ class Command(BaseCommand):
             f"{name}  {org_id}  already has {existing} cases; left alone (--reset reseeds it)"
         )
 
-
     def _add_cases(self, org_id: uuid.UUID, name: str, count: int, seed: int) -> None:
         if not SandboxOrganization.objects.filter(pk=org_id).exists():
             raise CommandError(f"--add-cases: no sandbox organisation {org_id}; seed it first.")
