@@ -127,16 +127,19 @@ def webhook_loop(rounds: int) -> None:
         )
         dashboard = servers[-1]
         timings = harness.Timings()
-        with (
-            harness.logged_in_client(dashboard, member, timeout=30.0) as browser,
-            harness.upstream_client(sandbox, timeout=30.0) as upstream,
-        ):
+        # Both clients have made requests already: closed here, not opened by `with`.
+        browser = harness.logged_in_client(dashboard, member, timeout=30.0)
+        upstream = harness.upstream_client(sandbox, timeout=30.0)
+        try:
             waiting = _queue_numbers(browser)
             if len(waiting) < rounds:
                 raise SystemExit(f"only {len(waiting)} approvals to accept; ask for fewer")
             print(f"webhook loop, {rounds} approvals, {harness.load_line()}", flush=True)
             for number in waiting[:rounds]:
                 timings.add(_one_loop(browser, upstream, member, number))
+        finally:
+            browser.close()
+            upstream.close()
         print(
             f"  sandbox change -> queue without the case: median {timings.median_ms:.0f} ms, "
             f"p95 {timings.p95_ms:.0f} ms, max {max(timings.seconds) * 1000:.0f} ms "
