@@ -43,7 +43,7 @@ QUEUE_FILTERS: dict[Queue, Q] = {
     Queue.OPEN: Q(status="OPEN"),
 }
 # The same, as (statuses, sub-status or None for any) for counting grouped rows in Python; a test
-# checks that both agree.
+# checks that both agree. Every queue holds open or paused cases only (state_counts relies on it).
 QUEUE_STATES: dict[Queue, tuple[tuple[str, ...], str | None]] = {
     Queue.DEBT_COLLECTION_LIST: (OPEN_STATUSES, "DEBT_COLLECTION_LIST_MANUAL"),
     Queue.EVICTION_REQUEST: (OPEN_STATUSES, "EVICTION_REQUEST_MANUAL"),
@@ -90,9 +90,14 @@ def queue_counts(organization: Organization) -> dict[Queue, int]:
 
 
 def state_counts(rows: QuerySet[CaseSummary]) -> dict[tuple[str, str], int]:
-    """How many rows have each (status, sub-status): one GROUP BY that reads the
-    triage_live_counts index alone, however large the organisation."""
-    grouped = rows.order_by().values_list("status", "sub_status").annotate(rows=Count("*"))
+    """How many open or paused rows have each (status, sub-status): one GROUP BY that reads
+    the triage_live_counts index alone, and skips the finished cases no queue counts."""
+    grouped = (
+        rows.filter(status__in=OPEN_STATUSES)
+        .order_by()
+        .values_list("status", "sub_status")
+        .annotate(rows=Count("*"))
+    )
     return {(status, sub_status): count for status, sub_status, count in grouped}
 
 
