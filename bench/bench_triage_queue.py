@@ -5,12 +5,14 @@ summaries (statuses and sub-statuses in the demo's proportions, one debtor each)
 named by DATABASE_URL (default: a SQLite file under /tmp, never the development database), then
 times /triage/ in process (Django's test client, a logged-in agent, no panel: the queue reads
 only the index) for each queue and order: the whole page and the results partial a swap asks
-for. Prints median and 95th percentile in milliseconds.
+for: the first page, the second and a deep one (the last, at most page 2,000). Prints median
+and 95th percentile in milliseconds and the load average; --explain adds each query's plan.
 
     DEBUG=true .venv/bin/python bench/bench_triage_queue.py --cases 3000
     DEBUG=true .venv/bin/python bench/bench_triage_queue.py --cases 200000
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/triage_bench \
-        DEBUG=true .venv/bin/python bench/bench_triage_queue.py --cases 200000
+    createdb -h 127.0.0.1 -U postgres bench_triage   # a database of the benchmark's own
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_triage \
+        DEBUG=true .venv/bin/python bench/bench_triage_queue.py --cases 200000 --explain
 """
 
 import argparse
@@ -38,10 +40,14 @@ django.setup()
 from django.contrib.auth.models import User  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench.harness import load_line  # noqa: E402
 from dashboard.models import Membership, Organization, Role  # noqa: E402
+from triage import queries, sync  # noqa: E402
 from triage.models import CaseSummary, IndexedDebtor  # noqa: E402
+from triage.queries import Queue  # noqa: E402
 
 BENCH_ORG = uuid.UUID("b3c4e2a0-0000-4000-8000-0000000007a1")
 RUNS = 20
@@ -118,10 +124,31 @@ def timed(client: Client, url: str, headers: dict[str, str]) -> tuple[float, flo
     return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
 
 
+def explain(client: Client, url: str, headers: dict[str, str]) -> None:
+    """Each query of one request, its time and the database's plan for the index's ones."""
+    connection = django.db.connection
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url, headers=headers)
+    prefix = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN ANALYZE "
+    print(f"  {url}")
+    for query in captured.captured_queries:
+        if "triage_casesummary" not in query["sql"]:
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute(prefix + query["sql"])
+            plan = [" ".join(str(part) for part in row[-1:]) for row in cursor.fetchall()]
+        print(f"    {float(query['time']) * 1000:6.1f} ms  {query['sql'][:110]} ...")
+        for line in plan:
+            print(f"               {line}")
+
+
 def main() -> None:
     logging.disable(logging.INFO)
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=3000)
+    parser.add_argument(
+        "--explain", action="store_true", help="print each index query's plan for a few pages"
+    )
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     organization, _ = Organization.objects.get_or_create(
@@ -130,6 +157,8 @@ def main() -> None:
     if CaseSummary.objects.filter(organization=organization).count() != args.cases:
         print(f"filling the index with {args.cases} cases ...", flush=True)
         fill(organization, args.cases)
+    # What a sync that wrote this many rows does at its end (triage.sync).
+    sync.refresh_statistics()
     user, _ = User.objects.get_or_create(username="triage-bench")
     Membership.objects.get_or_create(
         user=user, organization=organization, defaults={"role": Role.AGENT}
@@ -137,20 +166,35 @@ def main() -> None:
     client = Client()
     client.force_login(user)
     vendor = django.db.connection.vendor
+    counts = queries.queue_counts(organization)
     print(f"{vendor}, {args.cases} indexed cases, {RUNS} runs each (median / p95 ms)")
+    print(f"  {load_line()}")
+    print("  queue sizes: " + ", ".join(f"{which.value} {n}" for which, n in counts.items()))
     full: dict[str, str] = {}
     partial = {"HX-Request": "true", "HX-Target": "triage-results"}
+    size = 25
     for queue in ("debt-collection-list", "open"):
-        for sort in ("amount", "-amount", "waiting", "due", "registered"):
+        deep = max(1, min(2000, -(-counts[Queue(queue)] // size)))  # the last page, at most 2000
+        for sort in ("amount", "waiting", "-amount", "-waiting", "due", "registered"):
             url = f"/triage/?queue={queue}&sort={sort}"
             page_median, page_p95 = timed(client, url, full)
-            part_median, part_p95 = timed(client, url + "&page=3", partial)
+            second_median, second_p95 = timed(client, url + "&page=2", partial)
+            deep_median, deep_p95 = timed(client, url + f"&page={deep}", partial)
             print(
-                f"  {queue:22} {sort:11} page {page_median:6.1f} / {page_p95:6.1f}"
-                f"   results partial (page 3) {part_median:6.1f} / {part_p95:6.1f}"
+                f"  {queue:22} {sort:11} page 1 {page_median:6.1f} / {page_p95:6.1f}"
+                f"   page 2 (partial) {second_median:6.1f} / {second_p95:6.1f}"
+                f"   page {deep} (partial) {deep_median:6.1f} / {deep_p95:6.1f}"
             )
     median, p95 = timed(client, "/triage/?queue=open&q=Debtor%2012345", partial)
     print(f"  filter by name (open queue): {median:.1f} / {p95:.1f}")
+    print(f"  ({load_line()})")
+    if args.explain:
+        for url in (
+            "/triage/?queue=open&sort=amount&page=2000",
+            "/triage/?queue=open&sort=waiting&page=2",
+            "/triage/?queue=debt-collection-list&sort=-waiting&page=300",
+        ):
+            explain(client, url, partial)
 
 
 if __name__ == "__main__":

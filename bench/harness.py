@@ -329,6 +329,7 @@ def start_sandbox(
     fault_rate: float = 0.0,
     upstream_timeout: float = 10.0,
     threads: int = 32,
+    extra: Mapping[str, str] | None = None,
 ) -> Server:
     """The sandbox as its own server: enough threads that sleeping out the latency never queues."""
     port = free_port()
@@ -338,6 +339,7 @@ def start_sandbox(
         # The timeout fault sleeps a second longer than the client waits.
         "AUTOCOLLECT_TIMEOUT": str(upstream_timeout),
         "PORT": str(port),
+        **(extra or {}),
     }
     command = [
         GUNICORN, "dashboard.wsgi", "-k", "gthread", "--workers", "2", "--threads", str(threads),
@@ -377,10 +379,16 @@ def has_make_serve() -> bool:
 
 
 def start_dashboard(
-    database: Database, sandbox: Server, log_dir: Path, extra: Mapping[str, str]
+    database: Database,
+    sandbox: Server,
+    log_dir: Path,
+    extra: Mapping[str, str],
+    *,
+    port: int | None = None,
 ) -> Server:
-    """The dashboard as production serves it: `make serve` (or its gunicorn command)."""
-    port = free_port()
+    """The dashboard as production serves it: `make serve` (or its gunicorn command), on `port`
+    when the caller had to name it before (e.g. as the sandbox's webhook address)."""
+    port = port or free_port()
     env = dashboard_environment(database, sandbox, port, extra)
     # DEBUG off serves hashed static names from the manifest collectstatic writes.
     manage("collectstatic", "--noinput", "-v", "0", env=env)

@@ -20,6 +20,7 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -45,6 +46,7 @@ from cases.upstream_errors import (
 from dashboard.htmx import partial_target, render_page
 from dashboard.http import OrganizationRequest
 from dashboard.models import Membership
+from triage import tasks
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +150,7 @@ def _list_page(
     address = PageAddress(query.public_url(request.path), PARTIAL_FOR_TARGET, RESULTS_ID)
     if redirect := _refreshed_redirect(request, address, before_reading=True):
         return redirect
+    asked_at = timezone.now()  # a page fetched before it was asked for came from the cache
     try:
         page = autocollect.list_cases(
             organization_id=request.organization.amili_id,
@@ -166,6 +169,10 @@ def _list_page(
     else:
         if redirect := _refreshed_redirect(request, address):
             return redirect
+        # The case index learns what this page shows, on a worker (triage.tasks).
+        tasks.enqueue_page_refresh(
+            request.organization, page.cases, fetched_at=page.fetched_at, asked_at=asked_at
+        )
         context = _list_context(request, form, query, page=page, notice=notice)
         response = _render_list(request, context)
     return _with_public_url(request, response, query)
@@ -418,6 +425,7 @@ def case_detail(request: OrganizationRequest, case_number: int) -> HttpResponse:
     address = PageAddress(page_url, CASE_PARTIALS)
     if redirect := _refreshed_redirect(request, address, before_reading=True):
         return redirect
+    asked_at = timezone.now()  # a case fetched before it was asked for came from the cache
     try:
         case = autocollect.get_case(
             organization_id=request.organization.amili_id,
@@ -444,6 +452,9 @@ def case_detail(request: OrganizationRequest, case_number: int) -> HttpResponse:
 
     if redirect := _refreshed_redirect(request, address):
         return redirect
+    tasks.enqueue_page_refresh(
+        request.organization, [case], fetched_at=case.fetched_at, asked_at=asked_at
+    )
     context: dict[str, object] = {
         "page_url": page_url,
         "fetched_at": case.fetched_at,

@@ -21,7 +21,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Max, Model
 from django.utils import timezone
 
-from sandbox import names
+from sandbox import names, webhooks
 from sandbox.models import (
     AccountType,
     Batch,
@@ -194,6 +194,36 @@ def seed_organization(
     if cases >= ANALYZE_FROM_CASES:
         refresh_statistics()
     return cases
+
+
+def add_new_cases(
+    org_id: uuid.UUID, count: int, seed: int, *, now: datetime | None = None
+) -> list[Case]:
+    """Register `count` new open cases in a seeded organisation, as a creditor's new claims
+    arrive, and tell the webhook subscriber of each (a CASE event, once committed).
+
+    The way to see the CASE loop in the demo (`seed_sandbox --add-cases`); a seed itself sends
+    no events: thousands of cases at once are not news, and the first sync reads them all.
+    """
+    moment = now or timezone.now()
+    with transaction.atomic():
+        organization = SandboxOrganization.objects.get(pk=org_id)
+        first_number = _next_case_number()
+        seeder = _OrganizationSeeder(
+            organization, random.Random(f"sandbox-new:{seed}:{org_id}:{first_number}"), moment
+        )
+        open_profiles = [(p, weight) for p, weight in PROFILES if p.status == CaseStatus.OPEN]
+        profiles, weights = zip(*open_profiles, strict=True)
+        rows = _Rows()
+        for index in range(count):
+            profile = seeder.rng.choices(profiles, weights)[0]
+            # Registered a moment apart, the newest last, like cases arriving one by one.
+            registered_at = moment - timedelta(seconds=count - index)
+            seeder._case(rows, first_number + index, profile, registered_at, None)
+        rows.insert()
+        for case in rows.cases:
+            webhooks.case_created(case)
+    return rows.cases
 
 
 def clear_organization(organization: SandboxOrganization) -> None:

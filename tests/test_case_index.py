@@ -2,12 +2,17 @@
 the refresh command and the queries the triage queues build on."""
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+from django.test import Client
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from pytest_django.fixtures import Settings
 
 from cases import autocollect
@@ -16,7 +21,7 @@ from sandbox.models import SandboxOrganization
 from tests.support.sandbox_data import add_case, add_debtor, add_invoice
 from tests.support.transport import RecordingTransport
 from triage import queries, sync, tasks
-from triage.models import CaseSummary, IndexedDebtor, SyncState, WebhookEvent
+from triage.models import DECISION_SUB_STATUSES, CaseSummary, IndexedDebtor, SyncState, WebhookEvent
 
 RECENT = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
 
@@ -137,19 +142,23 @@ def test_waiting_since_is_kept_while_waiting_and_cleared_when_the_decision_is_ma
     sync.full_refresh(org_a)
     first_seen = _row(org_a, 5001).waiting_since
     assert first_seen is not None
+    assert _row(org_a, 5001).waiting_before_first_seen  # since when, the upstream does not say
 
     sync.full_refresh(org_a)
     assert _row(org_a, 5001).waiting_since == first_seen
+    assert _row(org_a, 5001).waiting_before_first_seen
 
     case.sub_status = "EVICTION_CONFIRMATION_MANUAL"  # a new decision: a new wait
     case.save()
     sync.full_refresh(org_a)
     assert _row(org_a, 5001).waiting_since > first_seen  # type: ignore[operator]
+    assert not _row(org_a, 5001).waiting_before_first_seen  # the index saw this one begin
 
     case.sub_status = "NONE"
     case.save()
     sync.full_refresh(org_a)
     assert _row(org_a, 5001).waiting_since is None
+    assert not _row(org_a, 5001).waiting_before_first_seen
 
 
 def test_an_incremental_sync_asks_only_for_cases_registered_since_the_newest_seen(
@@ -172,6 +181,37 @@ def test_an_incremental_sync_asks_only_for_cases_registered_since_the_newest_see
     state = SyncState.objects.get(organization=org_a)
     assert state.high_water_mark == RECENT + timedelta(days=2)
     assert state.last_incremental_sync_at is not None
+
+
+def _planner_rows(table: str) -> float | None:
+    """What the query planner's statistics say the table holds (None: never analysed)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            if cursor.fetchone() is None:
+                return None
+            cursor.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = %s LIMIT 1", [table])
+            row = cursor.fetchone()
+            return float(row[0].split()[0]) if row else None
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
+        tuples = cursor.fetchone()[0]
+        return None if tuples < 0 else float(tuples)
+
+
+def test_a_sync_that_wrote_many_rows_refreshes_the_planners_statistics(
+    org_a: Organization, sandbox_a: SandboxOrganization, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table = CaseSummary._meta.db_table
+    for number in range(5001, 5004):
+        add_case(sandbox_a, number)
+    sync.full_refresh(org_a)  # three rows: fewer than STATISTICS_AFTER_ROWS
+    if connection.vendor == "sqlite":  # PostgreSQL keeps statistics past a rolled-back test
+        assert _planner_rows(table) is None
+
+    monkeypatch.setattr(sync, "STATISTICS_AFTER_ROWS", 3)
+    sync.full_refresh(org_a)
+
+    assert _planner_rows(table) == 3
 
 
 def test_the_first_sync_of_an_organisation_is_a_full_refresh(
@@ -311,6 +351,57 @@ def test_a_page_enqueues_a_refresh_only_for_cases_the_index_shows_differently(
     assert sync.cases_to_refresh(org_a, page.cases) == [5001]
 
 
+def _queued_refreshes() -> list[list[object]]:
+    """The case numbers of every refresh_indexed_cases task waiting for a worker."""
+    return [
+        result.args_kwargs["args"][1]
+        for result in DBTaskResult.objects.filter(task_path__endswith="refresh_indexed_cases")
+    ]
+
+
+def test_the_case_list_hands_what_the_index_shows_differently_to_a_worker_once(
+    org_a: Organization,
+    sandbox_a: SandboxOrganization,
+    client_a: Client,
+    settings: Settings,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    settings.AUTOCOLLECT_CACHE_SECONDS = 60
+    changed = add_case(sandbox_a, 5001)
+    add_case(sandbox_a, 5002)
+    sync.full_refresh(org_a)
+    changed.status = "PAUSED"
+    changed.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client_a.get("/cases/").status_code == 200  # read from the upstream
+    assert _queued_refreshes() == [[5001]]
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        client_a.get("/cases/")  # the read cache's copy: nothing compared, nothing queued
+        autocollect.forget_organization_reads(org_a.amili_id)
+        client_a.get("/cases/")  # read again, within the interval: compared once already
+    assert callbacks == []
+    assert _queued_refreshes() == [[5001]]
+
+
+def test_a_case_page_hands_its_case_to_a_worker_when_the_index_is_behind(
+    org_a: Organization,
+    sandbox_a: SandboxOrganization,
+    client_a: Client,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    changed = add_case(sandbox_a, 5001)
+    sync.full_refresh(org_a)
+    changed.status = "PAUSED"
+    changed.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client_a.get("/cases/5001/").status_code == 200
+
+    assert _queued_refreshes() == [[5001]]
+
+
 # --- Queries for the queues -----------------------------------------------------------------
 
 
@@ -366,6 +457,86 @@ def test_a_debtors_other_open_cases_come_from_the_index_by_customer_number(
 
     assert [case.case_number for case in found.cases] == [5002]
     assert found.total_remaining == Decimal("250.25")
+
+
+def _summary(
+    org: Organization, number: int, status: str, sub_status: str, **fields: object
+) -> None:
+    CaseSummary.objects.create(
+        organization=org,
+        case_id=f"case-{number}",
+        case_number=number,
+        status=status,
+        sub_status=sub_status,
+        type="DEBT_COLLECTION",
+        remaining_amount=Decimal(number),
+        remaining_principal=Decimal(number),
+        currency="NOK",
+        confirmed_at=timezone.now(),
+        **fields,
+    )
+
+
+def test_the_grouped_counts_agree_with_each_queues_own_filter(org_a: Organization) -> None:
+    statuses = ["OPEN", "PAUSED", "CLOSED", "WITHDRAWN", "SOMETHING_NEW"]
+    sub_statuses = ["NONE", *DECISION_SUB_STATUSES, "ANOTHER_NEW_ONE"]
+    number = 1
+    for status in statuses:
+        for sub_status in sub_statuses:
+            for _ in range(number % 3 + 1):  # unequal groups, so a mix-up shows
+                _summary(org_a, number, status, sub_status)
+                number += 1
+    _summary(org_a, number, "OPEN", "NONE", vanished_at=timezone.now())
+
+    counts = queries.queue_counts(org_a)
+
+    for which, condition in queries.QUEUE_FILTERS.items():
+        assert counts[which] == queries.indexed_cases(org_a).filter(condition).count(), which
+
+
+def test_cases_not_waiting_come_after_the_waiting_ones_and_first_when_reversed(
+    org_a: Organization,
+) -> None:
+    now = timezone.now()
+    _summary(org_a, 1, "OPEN", "NONE", registered_at=now - timedelta(days=9))
+    _summary(org_a, 2, "OPEN", "DEBT_COLLECTION_LIST_MANUAL", waiting_since=now, registered_at=now)
+    _summary(
+        org_a,
+        3,
+        "OPEN",
+        "EVICTION_REQUEST_MANUAL",
+        waiting_since=now - timedelta(days=1),
+        registered_at=now - timedelta(days=2),
+    )
+    _summary(org_a, 4, "OPEN", "NONE")  # no registration time: after those that have one
+
+    def numbers(sort: queries.Sort, *, reverse: bool = False) -> list[int]:
+        rows = queries.queue(org_a, queries.Queue.OPEN, sort, reverse=reverse)
+        return [row.case_number for row in rows]
+
+    assert numbers(queries.Sort.WAITING) == [3, 2, 1, 4]
+    assert numbers(queries.Sort.WAITING, reverse=True) == [4, 1, 2, 3]
+    assert numbers(queries.Sort.REGISTERED) == [1, 3, 2, 4]
+
+
+@pytest.mark.parametrize("which", list(queries.Queue))
+@pytest.mark.parametrize("sort", list(queries.Sort))
+def test_every_queue_order_walks_an_index_instead_of_sorting(
+    org_a: Organization, which: queries.Queue, sort: queries.Sort
+) -> None:
+    """At 200,000 cases a sort of the whole queue took seconds: each order must read its index
+    in order (bench/bench_triage_queue.py measures the pages)."""
+    rows = queries.queue(org_a, which, sort, reverse=sort == queries.Sort.AMOUNT)[50:75]
+    leading = "status" if which in (queries.Queue.OPEN, queries.Queue.PAUSED) else "decision"
+    with transaction.atomic():
+        if connection.vendor == "postgresql":  # a few rows: make the planner show its way
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL enable_seqscan = off")
+                cursor.execute("SET LOCAL enable_sort = off")
+        plan = rows.explain()
+    assert f"triage_{'bystatus' if leading == 'status' else leading}_{sort.value}" in plan
+    assert "TEMP B-TREE" not in plan  # SQLite's sort
+    assert "Sort Key" not in plan  # PostgreSQL's
 
 
 class _Output:

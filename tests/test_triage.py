@@ -13,7 +13,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -346,6 +348,28 @@ def test_a_page_past_the_end_shows_the_last_page(
     assert 'rel="next"' not in last
 
 
+def test_a_full_page_counts_its_queue_once_for_the_tabs_and_the_pager(
+    english_agent: Client, seeded: Organization
+) -> None:
+    open_cases = CaseSummary.objects.filter(organization=seeded, status="OPEN").count()
+    pages = -(-open_cases // 25)
+    with CaptureQueriesContext(connection) as full:
+        html = body(english_agent.get(URL, {"queue": "open", "page": "2"}))
+    with CaptureQueriesContext(connection) as swap:
+        partial = body(
+            english_agent.get(URL, {"queue": "open", "page": "2"}, headers=htmx("triage-results"))
+        )
+
+    def counts(queries: CaptureQueriesContext) -> int:
+        return sum('AS "__count"' in query["sql"] for query in queries.captured_queries)
+
+    assert tab_counts(html)["open"] == open_cases
+    assert counts(full) == 0  # the tabs' grouped count serves the pager
+    assert counts(swap) == 1  # no tabs: the queue is counted
+    assert f"page 2 of {pages}" in html
+    assert f"page 2 of {pages}" in partial
+
+
 def test_responses_vary_on_htmx_and_are_never_stored(
     english_agent: Client, seeded: Organization
 ) -> None:
@@ -617,6 +641,7 @@ def test_days_waiting_and_past_due_are_counted_from_the_index(
     today = timezone.localdate()
     CaseSummary.objects.filter(organization=org_a, case_number=7001).update(
         waiting_since=timezone.now() - timedelta(days=3),
+        waiting_before_first_seen=False,  # a wait the index saw begin
         earliest_due_date=today - timedelta(days=40),
         remaining_amount=Decimal("1200.50"),
     )
@@ -627,3 +652,25 @@ def test_days_waiting_and_past_due_are_counted_from_the_index(
     assert row is not None
     cells = re.findall(r'<td class="num"[^>]*>([^<]*)</td>', row.group(0))
     assert cells[2:] == ["3", "40"]
+
+
+def test_days_of_a_case_already_waiting_when_first_seen_read_as_at_least(
+    english_agent: Client, one_debtor_three_cases: SandboxOrganization, org_a: Organization
+) -> None:
+    CaseSummary.objects.filter(organization=org_a).update(waiting_before_first_seen=False)
+    CaseSummary.objects.filter(organization=org_a, case_number=7001).update(
+        waiting_since=timezone.now() - timedelta(days=3), waiting_before_first_seen=True
+    )
+
+    html = body(english_agent.get(URL))
+    row = re.search(r'data-case-number="7001".*?</tr>', html, re.S)
+
+    assert row is not None
+    assert "≥ </span>" in row.group(0)
+    assert "at least 3" in text_of(row.group(0))
+    assert "already waiting when the dashboard first saw it" in html
+
+    CaseSummary.objects.filter(organization=org_a).update(waiting_before_first_seen=False)
+    html = body(english_agent.get(URL))
+    assert "≥" not in html
+    assert "first saw it" not in html

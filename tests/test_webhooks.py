@@ -3,6 +3,7 @@ sandbox action -> webhook -> task -> index row, run with the immediate task back
 
 import hashlib
 import hmac
+import io
 import json
 import logging
 import uuid
@@ -11,13 +12,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
 from dashboard.models import Organization, Role
 from sandbox import webhooks as sandbox_webhooks
+from sandbox.models import Case as SandboxCase
 from sandbox.models import SandboxOrganization
+from sandbox.seeding import add_new_cases, seed_organization
 from tests.support.people import make_member
 from tests.support.sandbox_data import add_case, add_debtor
 from tests.support.transport import RecordingTransport
@@ -352,6 +356,44 @@ def test_a_sandbox_action_reaches_the_index_through_a_webhook(
         "CASE_UPDATED",
         "BATCH_COMPLETED",
     }
+
+
+def test_a_case_new_in_the_sandbox_reaches_the_index_through_a_case_event(
+    org_a: Organization,
+    sandbox_a: SandboxOrganization,
+    sandbox_upstream: RecordingTransport,
+    sandbox_posts_here: list[Any],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    add_case(sandbox_a, 5001)
+    sync.full_refresh(org_a)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        (new,) = add_new_cases(sandbox_a.id, 1, seed=3)
+
+    assert [answer.status_code for answer in sandbox_posts_here] == [202]
+    assert list(WebhookEvent.objects.values_list("event_type", flat=True)) == ["CASE"]
+    row = CaseSummary.objects.get(organization=org_a, case_id=str(new.id))
+    assert (row.case_number, row.status) == (new.case_number, "OPEN")
+
+
+def test_seeding_sends_no_events(
+    org_a: Organization, sandbox_posts_here: list[Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        seed_organization(uuid.uuid4(), "Seeded AS", cases=20, seed=3)
+    assert sandbox_posts_here == []
+
+
+def test_the_seed_command_adds_cases_to_a_seeded_organisation_and_says_what_it_sent(
+    org_a: Organization, sandbox_a: SandboxOrganization, sandbox_posts_here: list[Any]
+) -> None:
+    output = io.StringIO()
+    call_command("seed_sandbox", "--org", f"{sandbox_a.id}=Any", "--add-cases", "2", stdout=output)
+    assert "CASE events sent" in output.getvalue()
+    assert SandboxCase.objects.filter(organization=sandbox_a).count() == 2
+    with pytest.raises(CommandError, match="seed it first"):
+        call_command("seed_sandbox", "--org", f"{uuid.uuid4()}=Nobody", "--add-cases", "1")
 
 
 def test_the_sandbox_sends_nothing_unless_url_and_secret_are_set(

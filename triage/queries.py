@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.expressions import OrderBy
 
 from dashboard.models import Organization
-from triage.models import OPEN_STATUSES, CaseSummary, SyncState
+from triage.models import OPEN_STATUSES, SORT_KEYS, CaseSummary, SyncState
 
 
 class Queue(StrEnum):
@@ -42,6 +42,15 @@ QUEUE_FILTERS: dict[Queue, Q] = {
     Queue.PAUSED: Q(status="PAUSED"),
     Queue.OPEN: Q(status="OPEN"),
 }
+# The same, as (statuses, sub-status or None for any) for counting grouped rows in Python; a test
+# checks that both agree. Every queue holds open or paused cases only (state_counts relies on it).
+QUEUE_STATES: dict[Queue, tuple[tuple[str, ...], str | None]] = {
+    Queue.DEBT_COLLECTION_LIST: (OPEN_STATUSES, "DEBT_COLLECTION_LIST_MANUAL"),
+    Queue.EVICTION_REQUEST: (OPEN_STATUSES, "EVICTION_REQUEST_MANUAL"),
+    Queue.EVICTION_CONFIRMATION: (OPEN_STATUSES, "EVICTION_CONFIRMATION_MANUAL"),
+    Queue.PAUSED: (("PAUSED",), None),
+    Queue.OPEN: (("OPEN",), None),
+}
 
 
 class Sort(StrEnum):
@@ -53,14 +62,9 @@ class Sort(StrEnum):
     REGISTERED = "registered"  # oldest registration first
 
 
-# Ties fall back to registration and case number, so paging through a queue is stable.
-_TIE_BREAK = (F("registered_at").asc(nulls_last=True), F("case_number").asc())
-ORDERINGS: dict[Sort, tuple[OrderBy, ...]] = {
-    Sort.WAITING: (F("waiting_since").asc(nulls_last=True), *_TIE_BREAK),
-    Sort.AMOUNT: (F("remaining_amount").desc(), *_TIE_BREAK),
-    Sort.DUE: (F("earliest_due_date").asc(nulls_last=True), *_TIE_BREAK),
-    Sort.REGISTERED: _TIE_BREAK,
-}
+# Each order with its tie-break (registration, then case number), so paging is stable; NULLs
+# last in the named direction. The columns are those of the queue's index (triage.models).
+ORDERINGS: dict[Sort, tuple[OrderBy, ...]] = {sort: SORT_KEYS[sort.value] for sort in Sort}
 
 
 def indexed_cases(organization: Organization) -> QuerySet[CaseSummary]:
@@ -81,11 +85,38 @@ def queue(
 
 
 def queue_counts(organization: Organization) -> dict[Queue, int]:
-    """How many cases each queue holds, in one query."""
-    counts = indexed_cases(organization).aggregate(
-        **{which.name: Count("pk", filter=condition) for which, condition in QUEUE_FILTERS.items()}
+    """How many cases each queue holds, in one grouped query."""
+    return counts_of_groups(state_counts(indexed_cases(organization)))
+
+
+def state_counts(rows: QuerySet[CaseSummary]) -> dict[tuple[str, str], int]:
+    """How many open or paused rows have each (status, sub-status): one GROUP BY that reads
+    the triage_live_counts index alone, and skips the finished cases no queue counts."""
+    grouped = (
+        rows.filter(status__in=OPEN_STATUSES)
+        .order_by()
+        .values_list("status", "sub_status")
+        .annotate(rows=Count("*"))
     )
-    return {which: int(counts[which.name] or 0) for which in Queue}
+    return {(status, sub_status): count for status, sub_status, count in grouped}
+
+
+def counts_of_groups(groups: dict[tuple[str, str], int]) -> dict[Queue, int]:
+    """Sum (status, sub-status) counts into the queues ."""
+    return {
+        which: sum(
+            count
+            for (status, sub_status), count in groups.items()
+            if in_queue(which, status, sub_status)
+        )
+        for which in Queue
+    }
+
+
+def in_queue(which: Queue, status: str, sub_status: str) -> bool:
+    """Whether a case in this state is in the queue: QUEUE_FILTERS, in Python."""
+    statuses, wanted = QUEUE_STATES[which]
+    return status in statuses and (wanted is None or sub_status == wanted)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from itertools import batched
 from typing import Final
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -38,6 +38,11 @@ from triage.models import (
 logger = logging.getLogger("triage.sync")
 
 CHUNK_SIZE: Final = 500  # cases written per transaction: short locks, bounded memory
+# A sync that wrote this many rows (or marked them vanished) refreshes the planner's statistics:
+# the queue queries pick their index by them (a first sync of 200,000 cases without them sorted
+# a whole queue for each page).
+STATISTICS_AFTER_ROWS: Final = 1000
+SQLITE_ANALYSIS_LIMIT: Final = 1000  # rows per index SQLite samples: milliseconds at any size
 MAX_CASE_ID_LENGTH: Final = CaseSummary._meta.get_field("case_id").max_length or 64
 BIGINT_LIMIT: Final = 2**63
 # Written on every upsert; the rest of a row (organisation, case id) is its identity.
@@ -54,6 +59,7 @@ UPDATED_FIELDS: Final = (
     "earliest_due_date",
     "debtor_names",
     "waiting_since",
+    "waiting_before_first_seen",
     "confirmed_at",
     "vanished_at",
 )
@@ -109,6 +115,8 @@ def full_refresh(organization: Organization) -> SyncReport:
         last_full_sync_at=started,
         cases_in_last_full_sync=cases_read,
     )
+    if cases_read + vanished >= STATISTICS_AFTER_ROWS:
+        refresh_statistics()
     report = SyncReport(True, cases_read, vanished, time.perf_counter() - clock)
     logger.info(
         "case index: full refresh of organisation %s: %d cases read, %d vanished, %.1f s",
@@ -135,6 +143,8 @@ def incremental_sync(organization: Organization) -> SyncReport:
         _record_error(organization, error)
         raise
     _record_success(organization, newest=newest, last_incremental_sync_at=started)
+    if cases_read >= STATISTICS_AFTER_ROWS:
+        refresh_statistics()
     report = SyncReport(False, cases_read, 0, time.perf_counter() - clock)
     logger.info(
         "case index: incremental sync of organisation %s: %d cases read, %.1f s",
@@ -244,10 +254,10 @@ def _upsert_chunk(organization: Organization, chunk: Sequence[autocollect.Case])
     if not cases:
         return
     previous = {
-        case_id: (sub_status, waiting_since)
-        for case_id, sub_status, waiting_since in CaseSummary.objects.filter(
+        case_id: Wait(sub_status, waiting_since, before_seen)
+        for case_id, sub_status, waiting_since, before_seen in CaseSummary.objects.filter(
             organization=organization, case_id__in=list(cases)
-        ).values_list("case_id", "sub_status", "waiting_since")
+        ).values_list("case_id", "sub_status", "waiting_since", "waiting_before_first_seen")
     }
     rows = [
         _summary_row(organization, case, previous.get(case.case_id), now) for case in cases.values()
@@ -300,12 +310,10 @@ def _replace_changed_debtors(
 
 
 def _summary_row(
-    organization: Organization,
-    case: autocollect.Case,
-    previous: tuple[str, datetime | None] | None,
-    now: datetime,
+    organization: Organization, case: autocollect.Case, previous: Wait | None, now: datetime
 ) -> CaseSummary:
     names = ", ".join(name for name in (d.display_name for d in case.debtors) if name)
+    wait = _wait(case.sub_status, previous, now)
     return CaseSummary(
         organization=organization,
         case_id=case.case_id,
@@ -320,21 +328,35 @@ def _summary_row(
         currency=_fit(case.currency, 12),
         earliest_due_date=_earliest_unpaid_due_date(case),
         debtor_names=_fit(names, MAX_DEBTOR_NAMES),
-        waiting_since=_waiting_since(case.sub_status, previous, now),
+        waiting_since=wait.since,
+        waiting_before_first_seen=wait.before_seen,
         confirmed_at=now,
         vanished_at=None,
     )
 
 
-def _waiting_since(
-    sub_status: str, previous: tuple[str, datetime | None] | None, now: datetime
-) -> datetime | None:
-    """Since when the case waits on its current decision, as far as the index has seen."""
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """A row's decision state: its sub-status, since when it waits, whether it already waited
+    when the index first saw it."""
+
+    sub_status: str
+    since: datetime | None
+    before_seen: bool
+
+
+def _wait(sub_status: str, previous: Wait | None, now: datetime) -> Wait:
+    """Since when the case waits on its current decision, as far as the index has seen.
+
+    The upstream says nothing of when a sub-status began (no such field in the contract), so a
+    case first seen waiting waits "since now, at least"; a case the index saw change to a
+    decision waits since the sync that saw it.
+    """
     if sub_status not in DECISION_SUB_STATUSES:
-        return None
-    if previous is not None and previous[0] == sub_status and previous[1] is not None:
-        return previous[1]
-    return now
+        return Wait(sub_status, None, before_seen=False)
+    if previous is not None and previous.sub_status == sub_status and previous.since is not None:
+        return previous
+    return Wait(sub_status, now, before_seen=previous is None)
 
 
 def _earliest_unpaid_due_date(case: autocollect.Case) -> date | None:
@@ -363,6 +385,24 @@ def _money(amount: Decimal) -> Decimal:
 
 def _fit(value: str, length: int) -> str:
     return value[:length]
+
+
+def refresh_statistics() -> None:
+    """Tell the query planner what the index now holds, after a sync that changed many rows.
+
+    PostgreSQL: VACUUM ANALYZE (the vacuum sets the visibility map, so the live counts are an
+    index-only scan), or a plain ANALYZE inside a transaction, where VACUUM cannot run. SQLite:
+    ANALYZE with a sampling limit. Not `PRAGMA optimize`: before SQLite 3.46 it analyses only
+    tables this connection has queried, and a worker's connection has only written them.
+    """
+    tables = [model._meta.db_table for model in (CaseSummary, IndexedDebtor)]
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"PRAGMA analysis_limit = {SQLITE_ANALYSIS_LIMIT}")
+        vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
+        for table in tables:
+            cursor.execute(f"{'VACUUM ANALYZE' if vacuum else 'ANALYZE'} {quote(table)}")
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,11 +7,13 @@ down, slow or rate-limiting) try again later, a few times, when the backend can 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
+from django.core.cache import cache
 from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
@@ -30,6 +32,8 @@ PASSING_FAILURES: Final = (
     autocollect.RateLimited,
 )
 MAX_CASES_PER_TASK: Final = 100  # a page is at most 100 cases
+# A page's rows are compared with the index at most once per this interval.
+PAGE_REFRESH_INTERVAL_SECONDS: Final = 5 * 60
 
 
 @task()
@@ -104,17 +108,37 @@ def purge_case_index() -> dict[str, int]:
     }
 
 
-def enqueue_page_refresh(organization: Organization, cases: Sequence[autocollect.Case]) -> bool:
+def enqueue_page_refresh(
+    organization: Organization,
+    cases: Sequence[autocollect.Case],
+    *,
+    fetched_at: datetime | None = None,
+    asked_at: datetime | None = None,
+) -> bool:
     """Let a page the dashboard just read refresh the index rows it shows, off its own path.
 
-    One indexed SELECT on the request; only when the page shows something the index does not
-    is a task enqueued (one INSERT), and the worker re-reads those cases. True if it did.
+    Cheap by construction, for the read path's speed: nothing at all when the page came from
+    the client's read cache (fetched before it was asked for: the read that fetched it had its
+    turn), then one cache.add per organisation and set of cases per PAGE_REFRESH_INTERVAL (a
+    page looked at again within it adds nothing), one indexed SELECT, and only when the page
+    shows something the index does not, one task (an INSERT, after the commit); the worker
+    re-reads those cases. True if it enqueued one.
     """
+    if not cases or (fetched_at and asked_at and fetched_at < asked_at):
+        return False
+    if not cache.add(_page_key(organization, cases), 1, PAGE_REFRESH_INTERVAL_SECONDS):
+        return False
     stale = sync.cases_to_refresh(organization, cases)
     if not stale:
         return False
     transaction.on_commit(lambda: refresh_indexed_cases.enqueue(organization.pk, stale))
     return True
+
+
+def _page_key(organization: Organization, cases: Sequence[autocollect.Case]) -> str:
+    """The organisation first, then a digest of the page's case ids (never a search term)."""
+    digest = hashlib.blake2b("\n".join(c.case_id for c in cases).encode(), digest_size=12)
+    return f"org:{organization.pk}:triage:page-refresh:{digest.hexdigest()}"
 
 
 def forget_upstream_reads(organization: Organization) -> None:

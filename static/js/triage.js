@@ -21,6 +21,11 @@
 
   var PANEL_DELAY_MS = 120; // j held down or pressed quickly: load only the case it stops on
   var panelTimer = null;
+  // An action key was pressed and its confirmation is on its way: an Enter typed ahead (a, Enter)
+  // is dropped instead of opening the case page (it was meant for the confirmation, which
+  // then takes the next Enter); after this long Enter opens cases again.
+  var CONFIRMATION_WAIT_MS = 3000;
+  var confirmationAskedAt = 0;
 
   function board() {
     return document.getElementById("triage-board");
@@ -140,6 +145,7 @@
       return false;
     }
     button.click(); // hx-get: the confirmation swaps into #action-panel, in the dialog
+    confirmationAskedAt = Date.now();
     return true;
   }
 
@@ -157,8 +163,10 @@
     }
   });
 
-  // The confirmation arrived: show it in the dialog (app.js then focuses its data-autofocus).
-  document.addEventListener("htmx:afterSwap", function (event) {
+  // The confirmation arrived and htmx has set up its form: show it in the dialog. Not on
+  // afterSwap: an Enter pressed at once would then submit the form before htmx knew it, as a
+  // plain POST that leaves the queue for the action's own page.
+  document.addEventListener("htmx:afterSettle", function (event) {
     var detail = event.detail || {};
     var target = detail.target;
     if (!(target instanceof Element)) {
@@ -173,7 +181,15 @@
       return;
     }
     if (target.id === "action-panel") {
+      // showModal focuses the dialog's autofocus element, else its first control: the Close
+      // button, where an Enter pressed before app.js moves the focus (a quick "a, Enter") would
+      // close the dialog instead of confirming. So the confirmation's own target is named first.
+      var wanted = panel.querySelector("[data-autofocus]");
+      if (wanted) {
+        wanted.setAttribute("autofocus", "");
+      }
       dialog.showModal();
+      confirmationAskedAt = 0;
     }
   });
 
@@ -291,6 +307,10 @@
       event.preventDefault();
       move(key === "j" ? 1 : -1);
     } else if (key === "Enter") {
+      if (Date.now() - confirmationAskedAt < CONFIRMATION_WAIT_MS) {
+        event.preventDefault(); // meant for the confirmation, which is still loading
+        return;
+      }
       // On a link or button Enter does what it always does; elsewhere it opens the case.
       if (event.target instanceof Element && event.target.closest("a, button, summary")) {
         return;

@@ -5,6 +5,8 @@ One organisation is seeded in the sandbox and indexed by a real full refresh thr
 server; the assertions read the index and the audit trail, not hard-coded numbers.
 """
 
+import itertools
+import time
 import uuid
 from typing import Final
 
@@ -17,10 +19,11 @@ from pytest_django.live_server_helper import LiveServer
 
 from cases.models import AuditEntry
 from dashboard.models import Membership, Organization, Role
+from sandbox.models import Case as SandboxCase
 from sandbox.seeding import seed_organization
 from tests.support.browser import assert_accessible, assert_no_console_errors
 from triage import sync
-from triage.queries import Queue, queue
+from triage.queries import Queue, queue, queue_counts
 
 ORG_ID: Final = uuid.UUID("1f0c6a52-5c7e-4b55-9d0a-0000000000a1")
 ORG_NAME: Final = "Bergen Boliger AS"
@@ -112,6 +115,61 @@ def test_an_agent_clears_an_approval_with_the_keyboard(
     timeline = page.locator("#case-timeline")
     expect(timeline).to_contain_text(AGENT)
     expect(timeline).to_contain_text("Accept debt collection")
+    assert_no_console_errors(page)
+
+
+TEN: Final = 10
+
+
+def test_an_agent_clears_ten_approvals_with_the_keyboard_in_under_a_minute(
+    page: Page, live_server: LiveServer, organization: Organization
+) -> None:
+    """The issue's "done when": ten debt-collection-list approvals cleared by keyboard in under
+    a minute, each decision in the audit trail, the counts right."""
+    # Enough approvals for ten and a next one: open collection notices wait for the decision.
+    SandboxCase.objects.filter(
+        organization_id=ORG_ID, status="OPEN", sub_status="NONE", type="COLLECTION_NOTICE"
+    ).update(sub_status="DEBT_COLLECTION_LIST_MANUAL")
+    sync.full_refresh(organization)
+    waiting = approvals(organization)
+    assert len(waiting) > TEN, "too few open collection notices to make approvals of; see SEED"
+    count = page.locator("nav.triage-tabs a[aria-current='page'] .triage-tabs__count")
+    sign_in(page, live_server, AGENT)
+    page.goto(f"{live_server.url}/triage/")
+    expect(count).to_have_text(str(len(waiting)))
+    dialog = page.locator("#action-dialog")
+
+    started = time.monotonic()
+    page.keyboard.press("j")
+    for decided, following in itertools.pairwise(waiting[: TEN + 1]):
+        expect(page.locator("#triage-panel")).to_have_attribute("data-case-number", str(decided))
+        page.keyboard.press("a")
+        expect(dialog).to_be_visible()
+        page.keyboard.press("Enter")
+        expect(dialog).to_be_hidden()
+        expect(selected_number(page)).to_have_attribute("data-case-number", str(following))
+        expect(page.locator(f"{ROWS}[data-case-number='{following}']")).to_be_focused()
+    expect(page.locator("#triage-panel")).to_have_attribute("data-case-number", str(waiting[TEN]))
+    elapsed = time.monotonic() - started
+
+    assert elapsed < 60, f"ten decisions took {elapsed:.1f} s"
+    expect(count).to_have_text(str(len(waiting) - TEN))
+    cleared = waiting[:TEN]
+    entries = AuditEntry.objects.filter(action="accept-debt-collection", username=AGENT)
+    assert list(entries.order_by("case_number").values_list("case_number", flat=True)) == sorted(
+        cleared
+    )
+    assert set(entries.values_list("outcome", flat=True)) <= {"accepted", "succeeded"}
+    # The sandbox made each decision, and the index, read again, counts what the queue showed.
+    still_waiting = SandboxCase.objects.filter(
+        organization_id=ORG_ID,
+        sub_status="DEBT_COLLECTION_LIST_MANUAL",
+        status__in=["OPEN", "PAUSED"],
+    )
+    assert not still_waiting.filter(case_number__in=cleared).exists()
+    sync.full_refresh(organization)
+    assert queue_counts(organization)[Queue.DEBT_COLLECTION_LIST] == still_waiting.count()
+    assert still_waiting.count() == len(waiting) - TEN
     assert_no_console_errors(page)
 
 

@@ -7,8 +7,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from sandbox import webhooks
 from sandbox.models import Case, Fault, SandboxOrganization
-from sandbox.seeding import organization_id_for, organization_name_for, seed_organization
+from sandbox.seeding import (
+    add_new_cases,
+    organization_id_for,
+    organization_name_for,
+    seed_organization,
+)
 
 
 class Command(BaseCommand):
@@ -44,6 +50,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reset", action="store_true", help="delete and reseed organisations that have cases"
         )
+        parser.add_argument(
+            "--add-cases",
+            type=int,
+            default=0,
+            metavar="N",
+            help="register N new open cases in each (already seeded) organisation instead of "
+            "seeding it, and send a CASE webhook for each when SANDBOX_WEBHOOK_URL and "
+            "SANDBOX_WEBHOOK_SECRET are set (a seed sends none)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["cases"] < 0 or options["orgs"] < 0:
@@ -56,8 +71,13 @@ class Command(BaseCommand):
             )
             for index in range(options["orgs"])
         ]
+        if options["add_cases"] < 0:
+            raise CommandError("--add-cases must not be negative.")
         for org_id, name in targets:
-            self._seed_one(org_id, name, options["cases"], options["seed"], options["reset"])
+            if options["add_cases"]:
+                self._add_cases(org_id, name, options["add_cases"], options["seed"])
+            else:
+                self._seed_one(org_id, name, options["cases"], options["seed"], options["reset"])
         for org_id, kind in faults:
             updated = SandboxOrganization.objects.filter(pk=org_id).update(fault=kind)
             if not updated:
@@ -75,6 +95,14 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{name}  {org_id}  already has {existing} cases; left alone (--reset reseeds it)"
         )
+
+    def _add_cases(self, org_id: uuid.UUID, name: str, count: int, seed: int) -> None:
+        if not SandboxOrganization.objects.filter(pk=org_id).exists():
+            raise CommandError(f"--add-cases: no sandbox organisation {org_id}; seed it first.")
+        added = add_new_cases(org_id, count, seed)
+        numbers = ", ".join(str(case.case_number) for case in added)
+        events = "CASE events sent" if webhooks.is_configured() else "no webhooks configured"
+        self.stdout.write(f"{name}  {org_id}  new cases {numbers} ({events})")
 
 
 def _parse_org(value: str) -> tuple[uuid.UUID, str]:
