@@ -1,8 +1,9 @@
 """Upstream reads kept briefly in the shared cache, per organisation, and fetched once for all.
 
 What: the result of a read operation (list_cases, which get_case goes through, and
-get_debtor_cases) as the frozen dataclasses the operation returns, pickled by Django's cache,
-with the moment it was fetched inside. A hit is one cache round trip and an unpickle: no HTTP, no
+get_debtor_cases) as the frozen dataclasses the operation returns, packed (_pack: each dataclass
+as its class and field values) and stored in Django's cache, with the moment it was fetched
+inside. A hit is one cache round trip and an unpickle: no HTTP, no
 JSON, no parsing (a 25-case page unpickles several times faster than it parses). The export's
 walk (iter_cases) is not cached: it is one deliberate read of up to thousands of large pages
 that nobody asks for again within seconds, and it should say what the upstream holds now.
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import logging
 import math
 import pickle
@@ -55,7 +57,8 @@ from cases.autocollect.transport import Deadline
 logger = logging.getLogger("cases.autocollect")
 
 # Bump when what an entry holds changes in a way the types' layout does not show.
-ENTRY_FORMAT: Final = 1
+# 2: the result is stored packed (_pack), not as the dataclasses themselves.
+ENTRY_FORMAT: Final = 2
 # The generation outlives every entry by far; if it is lost anyway, a new one drops the entries.
 GENERATION_SECONDS: Final = 24 * 3600
 # The lock outlives a fetch that takes a whole budget by this much, then frees itself.
@@ -87,6 +90,41 @@ def _types_layout() -> str:
 
 
 _LAYOUT: Final = _types_layout()
+
+# The client's dataclasses and their fields, in __init__'s order (every field is an init field).
+_PACKED_FIELDS: Final[Mapping[type, tuple[str, ...]]] = {
+    kind: tuple(f.name for f in dataclasses.fields(kind))
+    for kind in vars(types).values()
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind)
+}
+
+
+class _PackingPickler(pickle.Pickler):
+    """Pickles the client's dataclasses as their class and field values.
+
+    Why: pickle rebuilds a frozen, slotted dataclass through dataclasses' __setstate__, which
+    looks the class's fields up again for every object; a 25-case page is about 260 objects, and
+    unpickling it was about a millisecond of a cache hit. Stored as (class, values), an object is
+    rebuilt by calling the class, which assigns the fields directly: about three times faster.
+    """
+
+    def reducer_override(self, obj: object) -> object:
+        names = _PACKED_FIELDS.get(type(obj))
+        if names is None:
+            return NotImplemented
+        return type(obj), tuple(getattr(obj, name) for name in names)
+
+
+def _pack(result: object) -> bytes:
+    buffer = io.BytesIO()
+    _PackingPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(result)
+    return buffer.getvalue()
+
+
+def _unpack(packed: object) -> object:
+    if not isinstance(packed, bytes):
+        raise TypeError("a cached read is not a packed result")
+    return pickle.loads(packed)  # noqa: S301 - our own cache, as private as the database
 
 
 def cached_read[T](organization_id: str, query: str, fetch: Callable[[], T], *, fresh: bool) -> T:
@@ -149,7 +187,7 @@ _Entry = tuple[str, object]
 
 def _fetch_and_store[T](key: str, generation: str, fetch: Callable[[], T], seconds: int) -> T:
     result = fetch()
-    cache.set(key, (generation, result), timeout=seconds)
+    cache.set(key, (generation, _pack(result)), timeout=seconds)
     return result
 
 
@@ -188,8 +226,13 @@ def _new_generation() -> str:
 
 
 def _valid_entry(entry: object, generation: str) -> _Entry | None:
+    """The entry, its result unpacked, if it was stored under this generation."""
     if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == generation:
-        return entry
+        try:
+            return entry[0], _unpack(entry[1])
+        except UNREADABLE_ENTRY_ERRORS:
+            logger.warning("autocollect: an unreadable cached read was dropped")
+            return None
     return None
 
 
