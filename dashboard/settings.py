@@ -142,7 +142,8 @@ CACHES = {
         "CACHE_URL", default=_required_in_production("CACHE_URL", "locmemcache://")
     )
 }
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# cached_db: a request reads its session from the cache (no query); writes go to both.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Background work (the case index's sync, webhook follow-ups) runs on Django's tasks framework,
 # stored in the database: `manage.py db_worker` runs it (make run starts one). Several workers on
