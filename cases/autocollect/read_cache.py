@@ -99,25 +99,29 @@ _PACKED_FIELDS: Final[Mapping[type, tuple[str, ...]]] = {
 }
 
 
-class _PackingPickler(pickle.Pickler):
-    """Pickles the client's dataclasses as their class and field values.
+def _as_class_and_values(obj: object) -> tuple[type, tuple[object, ...]]:
+    """Pickle one of the client's dataclasses as its class and field values.
 
     Why: pickle rebuilds a frozen, slotted dataclass through dataclasses' __setstate__, which
     looks the class's fields up again for every object; a 25-case page is about 260 objects, and
-    unpickling it was about a millisecond of a cache hit. Stored as (class, values), an object is
-    rebuilt by calling the class, which assigns the fields directly: about three times faster.
+    unpickling it took 1.4 ms of CPU. Stored as (class, values), an object is rebuilt by calling
+    the class, which assigns the fields directly: 0.85 ms, and packing is faster too (1.25 ms
+    against 1.55).
     """
+    kind = type(obj)
+    return kind, tuple(getattr(obj, name) for name in _PACKED_FIELDS[kind])
 
-    def reducer_override(self, obj: object) -> object:
-        names = _PACKED_FIELDS.get(type(obj))
-        if names is None:
-            return NotImplemented
-        return type(obj), tuple(getattr(obj, name) for name in names)
+
+# Consulted by the pickler only for these classes (a reducer_override would be asked about every
+# string and Decimal too).
+_PACKING_TABLE: Final = dict.fromkeys(_PACKED_FIELDS, _as_class_and_values)
 
 
 def _pack(result: object) -> bytes:
     buffer = io.BytesIO()
-    _PackingPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(result)
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _PACKING_TABLE
+    pickler.dump(result)
     return buffer.getvalue()
 
 
