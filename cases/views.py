@@ -4,6 +4,8 @@ import itertools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
+from http import HTTPStatus
 from typing import Any, Final
 
 from django.conf import settings
@@ -16,6 +18,7 @@ from django.http import (
     QueryDict,
     StreamingHttpResponse,
 )
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
@@ -25,9 +28,11 @@ from django_htmx.http import push_url, replace_url, trigger_client_event
 from cases import autocollect, links, private_search
 from cases.actions import available_actions
 from cases.audit import audited_export, record_reveal
+from cases.autocollect.read_cache import rendering_lookup, rendering_store
 from cases.breakdown import build_breakdown, case_totals, invoice_totals
 from cases.export import csv_lines, export_filename
 from cases.forms import URL_FILTER_NAMES, CaseFilterForm
+from cases.list_totals import list_total
 from cases.models import AuditEntry
 from cases.upstream_errors import (
     UpstreamErrorInfo,
@@ -140,6 +145,9 @@ def _list_page(
     address = PageAddress(query.public_url(request.path), PARTIAL_FOR_TARGET, RESULTS_ID)
     if redirect := _refreshed_redirect(request, address, before_reading=True):
         return redirect
+    kept = _KeptResults.for_request(request, form, query) if not notice else None
+    if kept is not None and kept.rendered is not None and not _refresh_requested(request):
+        return _with_public_url(request, HttpResponse(kept.rendered), query)
     try:
         page = autocollect.list_cases(
             organization_id=request.organization.amili_id,
@@ -160,7 +168,61 @@ def _list_page(
             return redirect
         context = _list_context(request, form, query, page=page, notice=notice)
         response = _render_list(request, context)
+        if kept is not None:
+            kept.store(response, page.fetched_at)
     return _with_public_url(request, response, query)
+
+
+@dataclass(frozen=True)
+class _KeptResults:
+    """The list's results partial as rendered for an earlier identical request, if still valid.
+
+    Why: the typing, paging and back-and-forth the list gets ask for the same results again
+    within seconds, and rendering them (every cell formatted, the total looked up) cost more CPU
+    than everything else in such a request. The rendering is kept beside the reads it was made
+    from (read_cache.rendering_lookup/rendering_store): under the organisation's generation, so
+    an action or webhook that forgets the reads forgets it too, and no longer than the reads it
+    shows would have been kept. Only the #results partial aimed at #results is kept: it holds no
+    CSRF token, no messages and nothing of the user but the role (in the key). The Refresh
+    control renders afresh and keeps the new rendering.
+    """
+
+    organization_id: str
+    query: str
+    generation: str
+    rendered: bytes | None
+
+    @classmethod
+    def for_request(
+        cls, request: OrganizationRequest, form: CaseFilterForm, query: private_search.ListQuery
+    ) -> "_KeptResults | None":
+        aimed_at_results = request.htmx and request.htmx.target == RESULTS_ID
+        if not aimed_at_results or partial_target(request, PARTIAL_FOR_TARGET) != RESULTS_ID:
+            return None
+        # Everything the partial depends on; HMAC'd into the key (search terms never in clear).
+        material = "\n".join(
+            (
+                "case_list_results",
+                repr(form.to_filters()),
+                repr(form.page_token()),
+                str(form.page_size()),
+                repr(sorted(query.public.lists())),
+                request.path,
+                translation.get_language() or "",
+                timezone.get_current_timezone_name(),
+                timezone.localdate().isoformat(),
+                str(request.membership.role),
+            )
+        )
+        organization_id = str(request.organization.amili_id)
+        generation, rendered = rendering_lookup(organization_id, material)
+        return cls(organization_id, material, generation, rendered)
+
+    def store(self, response: HttpResponse, fetched_at: datetime) -> None:
+        if response.status_code == HTTPStatus.OK and not response.has_header("HX-Retarget"):
+            rendering_store(
+                self.organization_id, self.query, self.generation, response.content, fetched_at
+            )
 
 
 def _without_refresh(query: private_search.ListQuery) -> private_search.ListQuery:
@@ -244,6 +306,12 @@ def _list_context(
             (*URL_FILTER_NAMES, *private_search.REFERENCE_PARAMETERS, "page")
         ),
         "export_query": {"page": None, "size": None},
+        # From the local case index (the upstream gives no sums); only beside a listed page.
+        "list_total": (
+            list_total(request.organization, form.to_filters(), fresh=_refresh_requested(request))
+            if page
+            else None
+        ),
         "upstream_error": upstream_error,
         "notice": notice,
     }
