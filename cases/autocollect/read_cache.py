@@ -44,6 +44,7 @@ import math
 import pickle
 import secrets
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Final, cast
 
 from django.conf import settings
@@ -164,6 +165,40 @@ def cached_read[T](organization_id: str, query: str, fetch: Callable[[], T], *, 
         if entry is not None:
             return cast("T", entry[1])
         # The holder gave up without an answer: take the lock over and fetch.
+
+
+def rendering_lookup(organization_id: str, query: str) -> tuple[str, bytes | None]:
+    """The organisation's generation, and a page part rendered from its reads if one is current.
+
+    For answers whose rendering costs more than the read (the case list's results: every cell
+    formatted, the total looked up): the rendered bytes are kept like a read, under the same
+    generation, so an action or a webhook that forgets the organisation's reads forgets these
+    too. `query` must name everything the bytes depend on besides the organisation (the read,
+    the language, the time zone, the day, the role); it is HMAC'd into the key like a read's.
+    No single flight: a second renderer only repeats work, it asks nothing of the upstream
+    that its own cached read would not already answer.
+    """
+    if int(settings.AUTOCOLLECT_CACHE_SECONDS) <= 0:
+        return "", None
+    generation, entry = _look_up(organization_id, entry_key(organization_id, query))
+    rendered = entry[1] if entry is not None else None
+    return generation, rendered if isinstance(rendered, bytes) else None
+
+
+def rendering_store(
+    organization_id: str, query: str, generation: str, rendered: bytes, fetched_at: datetime
+) -> None:
+    """Keep a rendering of reads fetched at `fetched_at` until those reads would have expired.
+
+    So a rendering never shows data older than the cache's lifetime allows, and one made under
+    an old generation (`generation` as rendering_lookup gave it) is never used.
+    """
+    seconds = int(settings.AUTOCOLLECT_CACHE_SECONDS)
+    left = seconds - (clock().time() - fetched_at.timestamp())
+    if seconds <= 0 or not generation or left < 1:
+        return
+    key = entry_key(organization_id, query)
+    cache.set(key, (generation, _pack(rendered)), timeout=math.floor(min(left, seconds)))
 
 
 def forget_organization_reads(organization_id: str) -> None:
