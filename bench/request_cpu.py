@@ -19,8 +19,9 @@ hit. Prints per scenario the median and p95 CPU ms and the SQL queries per reque
     DEBUG=true .venv/bin/python bench/request_cpu.py --profile "list partial, hit"
 
 --profile runs cProfile over that scenario's requests and prints the 35 costliest functions by
-cumulative and by own time. DEBUG must be on when Django starts, because the in-process sandbox
-is only installed then; it is switched off before measuring, as in production.
+cumulative and by own time (and writes the raw stats to /tmp/request_cpu.prof). DEBUG must be
+on when Django starts, because the in-process sandbox is only installed then; it is switched
+off before measuring, as in production.
 """
 
 import argparse
@@ -52,6 +53,7 @@ from triage.models import SyncState  # noqa: E402
 from triage.sync import full_refresh  # noqa: E402
 
 HTMX_HEADERS = bench_case_list.HTMX_HEADERS
+PROFILE_FILE = "/tmp/request_cpu.prof"  # noqa: S108 - a developer's own profile output
 
 
 @dataclass
@@ -134,6 +136,7 @@ def profile(client: Client, scenario: Scenario, requests: int) -> None:
         profiler.enable()
         client.get(scenario.url, headers=scenario.headers)
         profiler.disable()
+    profiler.dump_stats(PROFILE_FILE)  # for pstats or snakeviz
     stats = pstats.Stats(profiler).strip_dirs()
     stats.sort_stats("cumulative").print_stats(35)
     stats.sort_stats("tottime").print_stats(35)
@@ -151,6 +154,9 @@ def main() -> None:
     # DEBUG is on only so that the sandbox is installed; off, as in production, the database
     # connections no longer record every query (a CursorDebugWrapper per query).
     settings.DEBUG = False
+    # One process: its local-memory cache is shared by everything that could change a membership
+    # here, so the membership cache may be on, as it is with Redis.
+    settings.MEMBERSHIP_CACHE_SECONDS = 300
     upstream = UpstreamCpu(in_process_sandbox())
     autocollect.use_transport(upstream)
     organization = str(bench_case_list.BENCH_ORG)

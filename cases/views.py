@@ -218,7 +218,9 @@ class _KeptResults:
         generation, rendered = rendering_lookup(organization_id, material)
         return cls(organization_id, material, generation, rendered)
 
-    def store(self, response: HttpResponse, fetched_at: datetime) -> None:
+    def store(self, response: HttpResponse, fetched_at: datetime | None) -> None:
+        if fetched_at is None:
+            return  # no way to tell how long the reads it shows may be kept
         if response.status_code == HTTPStatus.OK and not response.has_header("HX-Retarget"):
             rendering_store(
                 self.organization_id, self.query, self.generation, response.content, fetched_at

@@ -39,9 +39,7 @@ STATIC_ROUTE: Final = "<static>"  # WhiteNoise answers these before any URL patt
 PROBE_ROUTES: Final = frozenset({"healthz", "readyz"})  # logged at DEBUG while they succeed
 
 SESSION_ORGANIZATION_KEY = "organization_id"
-# A user's memberships are kept this long in the shared cache; changes forget them at once, so
-# this only bounds how long an unused entry stays.
-MEMBERSHIP_CACHE_SECONDS: Final = 300
+# Generations outlive the membership entries (settings.MEMBERSHIP_CACHE_SECONDS) by far.
 MEMBERSHIP_GENERATION_SECONDS: Final = 24 * 3600
 
 ViewFunc = Callable[..., HttpResponseBase]
@@ -232,6 +230,9 @@ def user_memberships(request: HttpRequest) -> list[Membership]:
     used either.
     """
     user_id = cast(User, request.user).pk  # authenticated: a real User
+    seconds = int(settings.MEMBERSHIP_CACHE_SECONDS)
+    if seconds <= 0:
+        return _read_memberships(user_id)
     generation_key, entry_key = _membership_keys(user_id)
     found = cache.get_many([generation_key, entry_key])
     generation = found.get(generation_key)
@@ -241,10 +242,14 @@ def user_memberships(request: HttpRequest) -> list[Membership]:
     entry = found.get(entry_key)
     if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == generation:
         return list(entry[1])
-    memberships = list(Membership.objects.filter(user_id=user_id).select_related("organization"))
+    memberships = _read_memberships(user_id)
     if isinstance(generation, str):
-        cache.set(entry_key, (generation, memberships), timeout=MEMBERSHIP_CACHE_SECONDS)
+        cache.set(entry_key, (generation, memberships), timeout=seconds)
     return memberships
+
+
+def _read_memberships(user_id: int) -> list[Membership]:
+    return list(Membership.objects.filter(user_id=user_id).select_related("organization"))
 
 
 def forget_memberships(user_ids: Iterable[int]) -> None:

@@ -4,10 +4,13 @@ dashboard.middleware.user_memberships keeps the list per user under a generation
 deleting a membership, or saving an organisation, gives the users concerned a new one.
 """
 
+from collections.abc import Iterator
+
+import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
 from dashboard import middleware
@@ -16,6 +19,13 @@ from tests.support.people import make_member
 
 # An invalid filter: the list answers 400 without asking the upstream, past the organisation check.
 PAGE = "/cases/?from=not-a-date"
+
+
+@pytest.fixture(autouse=True)
+def _membership_cache_on() -> Iterator[None]:
+    """On as with Redis (the suite's local-memory cache turns it off by default)."""
+    with override_settings(MEMBERSHIP_CACHE_SECONDS=300):
+        yield
 
 
 def membership_reads(client: Client) -> int:
@@ -28,6 +38,12 @@ def test_the_next_requests_read_no_memberships_from_the_database(client_a: Clien
     assert membership_reads(client_a) == 1
     assert membership_reads(client_a) == 0
     assert client_a.get(PAGE).status_code == 400  # still a member, past the organisation check
+
+
+def test_zero_seconds_reads_them_on_every_request(client_a: Client) -> None:
+    with override_settings(MEMBERSHIP_CACHE_SECONDS=0):
+        assert membership_reads(client_a) == 1
+        assert membership_reads(client_a) == 1
 
 
 def test_a_new_membership_shows_on_the_next_request(

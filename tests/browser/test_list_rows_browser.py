@@ -23,7 +23,9 @@ ROWS: Final = "#results tbody[data-rows] > tr"
 
 
 @pytest.fixture
-def list_page(page: Page, live_server: LiveServer, live_upstream: str, transactional_db: None) -> Page:
+def list_page(
+    page: Page, live_server: LiveServer, live_upstream: str, transactional_db: None
+) -> Page:
     """Logged in as an agent (a session cookie, not the form), on the case list."""
     seed_organization(ORG_ID, ORG_NAME, cases=CASE_COUNT, seed=3)
     organization = Organization.objects.create(name=ORG_NAME, amili_id=ORG_ID)
