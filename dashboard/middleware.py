@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.contrib.auth.models import User
 from django.core.cache import cache
+from django.db import transaction
 from django.http import (
     Http404,
     HttpRequest,
@@ -253,11 +254,21 @@ def _read_memberships(user_id: int) -> list[Membership]:
 
 
 def forget_memberships(user_ids: Iterable[int]) -> None:
-    """Make these users' next requests read their memberships from the database."""
-    cache.set_many(
-        {_membership_keys(user_id)[0]: secrets.token_hex(8) for user_id in user_ids},
-        timeout=MEMBERSHIP_GENERATION_SECONDS,
-    )
+    """Make these users' next requests read their memberships from the database.
+
+    Now, and again when the change's transaction commits: a request that read the generation
+    renewed now, and the database before the commit, stored the old list under it.
+    """
+    users = list(user_ids)
+
+    def forget() -> None:
+        cache.set_many(
+            {_membership_keys(user_id)[0]: secrets.token_hex(8) for user_id in users},
+            timeout=MEMBERSHIP_GENERATION_SECONDS,
+        )
+
+    forget()
+    transaction.on_commit(forget)
 
 
 def _membership_keys(user_id: int) -> tuple[str, str]:

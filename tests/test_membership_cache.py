@@ -5,6 +5,7 @@ deleting a membership, or saving an organisation, gives the users concerned a ne
 """
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -101,3 +102,18 @@ def test_a_list_read_before_a_change_is_never_used(org_a: Organization) -> None:
     client.force_login(user)
 
     assert client.get(PAGE).status_code == 403
+
+
+def test_a_list_read_before_the_change_committed_is_dropped_at_the_commit(
+    client_a: Client, agent_a: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    client_a.get(PAGE)
+    generation_key, entry_key = middleware._membership_keys(agent_a.pk)
+    before = list(Membership.objects.filter(user=agent_a).select_related("organization"))
+    with django_capture_on_commit_callbacks(execute=True):
+        Membership.objects.filter(user=agent_a).delete()
+        # Another request, before the commit: it read the new generation, and the old list
+        # from the database (where the deletion is not visible yet).
+        cache.set(entry_key, (cache.get(generation_key), before))
+
+    assert client_a.get(PAGE).status_code == 403
