@@ -5,7 +5,9 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import partial
+from http import HTTPStatus
 from typing import Any, Final
 
 from django.conf import settings
@@ -20,7 +22,7 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -31,9 +33,11 @@ from django_htmx.http import push_url, replace_url, trigger_client_event
 from cases import autocollect, links, private_search
 from cases.actions import available_actions
 from cases.audit import audited_export, record_reveal
+from cases.autocollect.read_cache import rendering_lookup, rendering_store
 from cases.breakdown import build_breakdown, case_totals, invoice_totals
 from cases.export import csv_layout, csv_lines, export_filename
 from cases.forms import URL_FILTER_NAMES, CaseFilterForm
+from cases.list_totals import list_total
 from cases.models import AuditEntry
 from cases.upstream_errors import (
     UpstreamErrorInfo,
@@ -150,6 +154,9 @@ def _list_page(
     address = PageAddress(query.public_url(request.path), PARTIAL_FOR_TARGET, RESULTS_ID)
     if redirect := _refreshed_redirect(request, address, before_reading=True):
         return redirect
+    kept = _KeptResults.for_request(request, form, query) if not notice else None
+    if kept is not None and kept.rendered is not None and not _refresh_requested(request):
+        return _with_public_url(request, HttpResponse(kept.rendered), query)
     asked_at = timezone.now()  # a page fetched before it was asked for came from the cache
     try:
         page = autocollect.list_cases(
@@ -175,7 +182,63 @@ def _list_page(
         )
         context = _list_context(request, form, query, page=page, notice=notice)
         response = _render_list(request, context)
+        if kept is not None:
+            kept.store(response, page.fetched_at)
     return _with_public_url(request, response, query)
+
+
+@dataclass(frozen=True)
+class _KeptResults:
+    """The list's results partial as rendered for an earlier identical request, if still valid.
+
+    Why: the typing, paging and back-and-forth the list gets ask for the same results again
+    within seconds, and rendering them (every cell formatted, the total looked up) cost more CPU
+    than everything else in such a request. The rendering is kept beside the reads it was made
+    from (read_cache.rendering_lookup/rendering_store): under the organisation's generation, so
+    an action or webhook that forgets the reads forgets it too, and no longer than the reads it
+    shows would have been kept. Only the #results partial aimed at #results is kept: it holds no
+    CSRF token, no messages and nothing of the user but the role (in the key). The Refresh
+    control renders afresh and keeps the new rendering.
+    """
+
+    organization_id: str
+    query: str
+    generation: str
+    rendered: bytes | None
+
+    @classmethod
+    def for_request(
+        cls, request: OrganizationRequest, form: CaseFilterForm, query: private_search.ListQuery
+    ) -> "_KeptResults | None":
+        aimed_at_results = request.htmx and request.htmx.target == RESULTS_ID
+        if not aimed_at_results or partial_target(request, PARTIAL_FOR_TARGET) != RESULTS_ID:
+            return None
+        # Everything the partial depends on; HMAC'd into the key (search terms never in clear).
+        material = "\n".join(
+            (
+                "case_list_results",
+                repr(form.to_filters()),
+                repr(form.page_token()),
+                str(form.page_size()),
+                repr(sorted(query.public.lists())),
+                request.path,
+                translation.get_language() or "",
+                timezone.get_current_timezone_name(),
+                timezone.localdate().isoformat(),
+                str(request.membership.role),
+            )
+        )
+        organization_id = str(request.organization.amili_id)
+        generation, rendered = rendering_lookup(organization_id, material)
+        return cls(organization_id, material, generation, rendered)
+
+    def store(self, response: HttpResponse, fetched_at: datetime | None) -> None:
+        if fetched_at is None:
+            return  # no way to tell how long the reads it shows may be kept
+        if response.status_code == HTTPStatus.OK and not response.has_header("HX-Retarget"):
+            rendering_store(
+                self.organization_id, self.query, self.generation, response.content, fetched_at
+            )
 
 
 def _without_refresh(query: private_search.ListQuery) -> private_search.ListQuery:
@@ -259,6 +322,12 @@ def _list_context(
             (*URL_FILTER_NAMES, *private_search.REFERENCE_PARAMETERS, "page")
         ),
         "export_query": {"page": None, "size": None},
+        # From the local case index (the upstream gives no sums); only beside a listed page.
+        "list_total": (
+            list_total(request.organization, form.to_filters(), fresh=_refresh_requested(request))
+            if page
+            else None
+        ),
         "upstream_error": upstream_error,
         "notice": notice,
     }

@@ -1,6 +1,7 @@
 """Request plumbing: the request log, login for every page, the organisation of a request."""
 
 import logging
+import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Final, cast
@@ -9,6 +10,8 @@ from urllib.parse import quote
 from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.db import transaction
 from django.http import (
     Http404,
     HttpRequest,
@@ -28,7 +31,7 @@ from dashboard.logs import (
     request_id_from_header,
     route_of,
 )
-from dashboard.models import Membership
+from dashboard.models import Membership, Organization
 
 request_log = logging.getLogger("dashboard.requests")
 
@@ -37,6 +40,8 @@ STATIC_ROUTE: Final = "<static>"  # WhiteNoise answers these before any URL patt
 PROBE_ROUTES: Final = frozenset({"healthz", "readyz"})  # logged at DEBUG while they succeed
 
 SESSION_ORGANIZATION_KEY = "organization_id"
+# Generations outlive the membership entries (settings.MEMBERSHIP_CACHE_SECONDS) by far.
+MEMBERSHIP_GENERATION_SECONDS: Final = 24 * 3600
 
 ViewFunc = Callable[..., HttpResponseBase]
 
@@ -214,9 +219,73 @@ class OrganizationMiddleware:
 
 
 def user_memberships(request: HttpRequest) -> list[Membership]:
-    """All the logged-in user's memberships, with their organisations: one query a request."""
+    """All the logged-in user's memberships, with their organisations.
+
+    From the shared cache when it holds them for the user's current generation, else one query
+    (whose result is kept). Why: reading them was one of the two queries every page made, about
+    a fifth of a cached list request's CPU, and a round trip to PostgreSQL. A change still takes
+    effect on the next request: saving or deleting a membership or an organisation gives every
+    user it concerns a new generation (forget_memberships, connected in
+    dashboard.security.connect_signals), so no process uses the old list again; an entry stores
+    the generation read before its query, so a list read while a change was being made is not
+    used either.
+    """
     user_id = cast(User, request.user).pk  # authenticated: a real User
+    seconds = int(settings.MEMBERSHIP_CACHE_SECONDS)
+    if seconds <= 0:
+        return _read_memberships(user_id)
+    generation_key, entry_key = _membership_keys(user_id)
+    found = cache.get_many([generation_key, entry_key])
+    generation = found.get(generation_key)
+    if not isinstance(generation, str):
+        cache.add(generation_key, secrets.token_hex(8), timeout=MEMBERSHIP_GENERATION_SECONDS)
+        generation = cache.get(generation_key)
+    entry = found.get(entry_key)
+    if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == generation:
+        return list(entry[1])
+    memberships = _read_memberships(user_id)
+    if isinstance(generation, str):
+        cache.set(entry_key, (generation, memberships), timeout=seconds)
+    return memberships
+
+
+def _read_memberships(user_id: int) -> list[Membership]:
     return list(Membership.objects.filter(user_id=user_id).select_related("organization"))
+
+
+def forget_memberships(user_ids: Iterable[int]) -> None:
+    """Make these users' next requests read their memberships from the database.
+
+    Now, and again when the change's transaction commits: a request that read the generation
+    renewed now, and the database before the commit, stored the old list under it.
+    """
+    users = list(user_ids)
+
+    def forget() -> None:
+        cache.set_many(
+            {_membership_keys(user_id)[0]: secrets.token_hex(8) for user_id in users},
+            timeout=MEMBERSHIP_GENERATION_SECONDS,
+        )
+
+    forget()
+    transaction.on_commit(forget)
+
+
+def _membership_keys(user_id: int) -> tuple[str, str]:
+    return f"dashboard:memberships:{user_id}:generation", f"dashboard:memberships:{user_id}"
+
+
+def membership_changed(sender: object, instance: Membership, **kwargs: object) -> None:
+    """post_save/post_delete of a Membership: its user's list is read again."""
+    forget_memberships([instance.user_id])
+
+
+def organization_changed(sender: object, instance: Organization, **kwargs: object) -> None:
+    """post_save of an Organization (its name is in the lists): its members' lists are read
+    again. A deleted organisation's memberships are deleted first, each forgetting its user."""
+    forget_memberships(
+        Membership.objects.filter(organization=instance).values_list("user_id", flat=True)
+    )
 
 
 def chosen_membership(request: HttpRequest, memberships: list[Membership]) -> Membership | None:

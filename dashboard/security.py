@@ -36,6 +36,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
+from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
@@ -321,6 +322,14 @@ def connect_signals() -> None:
     user_logged_out.connect(_record_logout, dispatch_uid="dashboard.security.logout")
     user_login_failed.connect(_record_login_failure, dispatch_uid="dashboard.security.failed")
     user_locked_out.connect(_record_lockout, dispatch_uid="dashboard.security.locked_out")
+    # A cached membership list (dashboard.middleware.user_memberships) is forgotten when it
+    # changes, in every process that shares the cache: membership changes apply at once.
+    from dashboard.middleware import membership_changed, organization_changed
+    from dashboard.models import Membership, Organization
+
+    post_save.connect(membership_changed, sender=Membership, dispatch_uid="membership.saved")
+    post_delete.connect(membership_changed, sender=Membership, dispatch_uid="membership.deleted")
+    post_save.connect(organization_changed, sender=Organization, dispatch_uid="organization.saved")
 
 
 # --- Headers ------------------------------------------------------------------------------------

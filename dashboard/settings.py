@@ -146,7 +146,16 @@ CACHES = {
         "CACHE_URL", default=_required_in_production("CACHE_URL", "locmemcache://")
     )
 }
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# A user's memberships are kept this long in the shared cache (dashboard.middleware
+# .user_memberships; changes forget them at once, in every process sharing the cache). 0 reads
+# them on every request: the default with the local-memory cache, which other processes
+# (manage.py add_member, the task worker) cannot reach to forget them.
+MEMBERSHIP_CACHE_SECONDS: int = env.int(
+    "MEMBERSHIP_CACHE_SECONDS",
+    default=0 if CACHES["default"]["BACKEND"].endswith("LocMemCache") else 300,
+)
+# cached_db: a request reads its session from the cache (no query); writes go to both.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Background work (the case index's sync, webhook follow-ups) runs on Django's tasks framework,
 # stored in the database: `manage.py db_worker` runs it (make run starts one). Several workers on

@@ -1,8 +1,9 @@
 """Upstream reads kept briefly in the shared cache, per organisation, and fetched once for all.
 
 What: the result of a read operation (list_cases, which get_case goes through, and
-get_debtor_cases) as the frozen dataclasses the operation returns, pickled by Django's cache,
-with the moment it was fetched inside. A hit is one cache round trip and an unpickle: no HTTP, no
+get_debtor_cases) as the frozen dataclasses the operation returns, packed (_pack: each dataclass
+as its class and field values) and stored in Django's cache, with the moment it was fetched
+inside. A hit is one cache round trip and an unpickle: no HTTP, no
 JSON, no parsing (a 25-case page unpickles several times faster than it parses). The export's
 walk (iter_cases) is not cached: it is one deliberate read of up to thousands of large pages
 that nobody asks for again within seconds, and it should say what the upstream holds now.
@@ -37,11 +38,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import logging
 import math
 import pickle
 import secrets
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Final, cast
 
 from django.conf import settings
@@ -55,7 +58,8 @@ from cases.autocollect.transport import Deadline
 logger = logging.getLogger("cases.autocollect")
 
 # Bump when what an entry holds changes in a way the types' layout does not show.
-ENTRY_FORMAT: Final = 1
+# 2: the result is stored packed (_pack), not as the dataclasses themselves.
+ENTRY_FORMAT: Final = 2
 # The generation outlives every entry by far; if it is lost anyway, a new one drops the entries.
 GENERATION_SECONDS: Final = 24 * 3600
 # The lock outlives a fetch that takes a whole budget by this much, then frees itself.
@@ -87,6 +91,45 @@ def _types_layout() -> str:
 
 
 _LAYOUT: Final = _types_layout()
+
+# The client's dataclasses and their fields, in __init__'s order (every field is an init field).
+_PACKED_FIELDS: Final[Mapping[type, tuple[str, ...]]] = {
+    kind: tuple(f.name for f in dataclasses.fields(kind))
+    for kind in vars(types).values()
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind)
+}
+
+
+def _as_class_and_values(obj: object) -> tuple[type, tuple[object, ...]]:
+    """Pickle one of the client's dataclasses as its class and field values.
+
+    Why: pickle rebuilds a frozen, slotted dataclass through dataclasses' __setstate__, which
+    looks the class's fields up again for every object; a 25-case page is about 260 objects, and
+    unpickling it took 1.4 ms of CPU. Stored as (class, values), an object is rebuilt by calling
+    the class, which assigns the fields directly: 0.85 ms, and packing is faster too (1.25 ms
+    against 1.55).
+    """
+    kind = type(obj)
+    return kind, tuple(getattr(obj, name) for name in _PACKED_FIELDS[kind])
+
+
+# Consulted by the pickler only for these classes (a reducer_override would be asked about every
+# string and Decimal too).
+_PACKING_TABLE: Final = dict.fromkeys(_PACKED_FIELDS, _as_class_and_values)
+
+
+def _pack(result: object) -> bytes:
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _PACKING_TABLE
+    pickler.dump(result)
+    return buffer.getvalue()
+
+
+def _unpack(packed: object) -> object:
+    if not isinstance(packed, bytes):
+        raise TypeError("a cached read is not a packed result")
+    return pickle.loads(packed)  # noqa: S301 - our own cache, as private as the database
 
 
 def cached_read[T](organization_id: str, query: str, fetch: Callable[[], T], *, fresh: bool) -> T:
@@ -124,6 +167,40 @@ def cached_read[T](organization_id: str, query: str, fetch: Callable[[], T], *, 
         # The holder gave up without an answer: take the lock over and fetch.
 
 
+def rendering_lookup(organization_id: str, query: str) -> tuple[str, bytes | None]:
+    """The organisation's generation, and a page part rendered from its reads if one is current.
+
+    For answers whose rendering costs more than the read (the case list's results: every cell
+    formatted, the total looked up): the rendered bytes are kept like a read, under the same
+    generation, so an action or a webhook that forgets the organisation's reads forgets these
+    too. `query` must name everything the bytes depend on besides the organisation (the read,
+    the language, the time zone, the day, the role); it is HMAC'd into the key like a read's.
+    No single flight: a second renderer only repeats work, it asks nothing of the upstream
+    that its own cached read would not already answer.
+    """
+    if int(settings.AUTOCOLLECT_CACHE_SECONDS) <= 0:
+        return "", None
+    generation, entry = _look_up(organization_id, entry_key(organization_id, query))
+    rendered = entry[1] if entry is not None else None
+    return generation, rendered if isinstance(rendered, bytes) else None
+
+
+def rendering_store(
+    organization_id: str, query: str, generation: str, rendered: bytes, fetched_at: datetime
+) -> None:
+    """Keep a rendering of reads fetched at `fetched_at` until those reads would have expired.
+
+    So a rendering never shows data older than the cache's lifetime allows, and one made under
+    an old generation (`generation` as rendering_lookup gave it) is never used.
+    """
+    seconds = int(settings.AUTOCOLLECT_CACHE_SECONDS)
+    left = seconds - (clock().time() - fetched_at.timestamp())
+    if seconds <= 0 or not generation or left < 1:
+        return
+    key = entry_key(organization_id, query)
+    cache.set(key, (generation, _pack(rendered)), timeout=math.floor(min(left, seconds)))
+
+
 def forget_organization_reads(organization_id: str) -> None:
     """Drop every cached read of the organisation at once, in every process.
 
@@ -149,7 +226,7 @@ _Entry = tuple[str, object]
 
 def _fetch_and_store[T](key: str, generation: str, fetch: Callable[[], T], seconds: int) -> T:
     result = fetch()
-    cache.set(key, (generation, result), timeout=seconds)
+    cache.set(key, (generation, _pack(result)), timeout=seconds)
     return result
 
 
@@ -188,8 +265,13 @@ def _new_generation() -> str:
 
 
 def _valid_entry(entry: object, generation: str) -> _Entry | None:
+    """The entry, its result unpacked, if it was stored under this generation."""
     if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == generation:
-        return entry
+        try:
+            return entry[0], _unpack(entry[1])
+        except UNREADABLE_ENTRY_ERRORS:
+            logger.warning("autocollect: an unreadable cached read was dropped")
+            return None
     return None
 
 

@@ -12,8 +12,13 @@
  *   <tr data-href="/cases/1/">      a click anywhere in the row opens the URL, like the link the
  *                                   row holds (which keyboard users reach and press); clicks on
  *                                   real links, buttons and form controls inside the row behave
- *                                   as usual; Ctrl/Cmd/middle click opens a new tab; selecting
- *                                   text does not navigate
+ *                                   as usual; Ctrl/Cmd/middle click opens a new tab; a click
+ *                                   that ends a text selection (a drag, a double click) does not
+ *                                   navigate
+ *   <tbody data-rows>               its rows' links are one Tab stop each; Up/Down (Home/End)
+ *                                   move between rows
+ *   "/"                             outside a text field, focuses the page's search box
+ *                                   (input[type=search][name=q], or [data-search-shortcut])
  *   data-announce="Showing 1–25 of 1 234"
  *                                   on an element inside swapped content: the text is read out by
  *                                   screen readers (via the page's #live-region) after the swap
@@ -166,6 +171,11 @@
 
   /* ---------- Rows that open their link ---------- */
 
+  // How far the pointer may move between pressing and releasing for it to be a click, not a
+  // drag that selects text (Chromium still fires "click" on the row after such a drag).
+  var CLICK_SLOP_PX = 4;
+  var pressedAt = null;
+
   function rowFor(event) {
     var target = event.target;
     if (!(target instanceof Element)) {
@@ -190,13 +200,31 @@
     }
   }
 
+  function endsASelection(event, row) {
+    // A drag: whatever the selection looks like now, the user was selecting, not clicking.
+    if (pressedAt && (Math.abs(event.clientX - pressedAt.x) > CLICK_SLOP_PX ||
+        Math.abs(event.clientY - pressedAt.y) > CLICK_SLOP_PX)) {
+      return true;
+    }
+    // A double or triple click selects a word or the cell; so does shift-click extending one.
+    if (event.detail > 1) {
+      return true;
+    }
+    var selection = window.getSelection();
+    return Boolean(selection && !selection.isCollapsed && selection.toString().trim() !== "" &&
+      selection.containsNode(row, true));
+  }
+
+  document.addEventListener("mousedown", function (event) {
+    pressedAt = event.button === 0 ? { x: event.clientX, y: event.clientY } : null;
+  });
+
   document.addEventListener("click", function (event) {
     var row = rowFor(event);
     if (!row || event.button !== 0) {
       return;
     }
-    var selection = window.getSelection();
-    if (selection && selection.toString().length > 0) {
+    if (endsASelection(event, row)) {
       return; // the user was selecting text to copy, not opening the case
     }
     openRow(row, event.ctrlKey || event.metaKey || event.shiftKey);
@@ -207,6 +235,84 @@
     if (row && event.button === 1) {
       event.preventDefault();
       openRow(row, true);
+    }
+  });
+
+  /* ---------- Keyboard: rows and the search box ---------- */
+
+  // Each row of a <tbody data-rows> is one Tab stop (its link); Up and Down move between rows,
+  // Home and End to the first and last. "/" anywhere outside a text field focuses the search.
+
+  function rowLink(row) {
+    return row ? row.querySelector("a[href]") : null;
+  }
+
+  function neighbourLink(row, step) {
+    var rows = Array.prototype.slice.call(row.parentElement.querySelectorAll(":scope > tr"));
+    for (var index = rows.indexOf(row) + step; index >= 0 && index < rows.length; index += step) {
+      var link = rowLink(rows[index]);
+      if (link) {
+        return link;
+      }
+    }
+    return null;
+  }
+
+  function edgeLink(row, last) {
+    var rows = Array.prototype.slice.call(row.parentElement.querySelectorAll(":scope > tr"));
+    if (last) {
+      rows.reverse();
+    }
+    for (var index = 0; index < rows.length; index += 1) {
+      var link = rowLink(rows[index]);
+      if (link) {
+        return link;
+      }
+    }
+    return null;
+  }
+
+  function isTyping(element) {
+    return element instanceof Element &&
+      (element.matches("input, textarea, select") || element.isContentEditable);
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.altKey || event.ctrlKey || event.metaKey || event.defaultPrevented) {
+      return;
+    }
+    var target = event.target;
+    if (event.key === "/" && !isTyping(target)) {
+      var search = document.querySelector("[data-search-shortcut], input[type='search'][name='q']");
+      if (search) {
+        event.preventDefault();
+        search.focus();
+        search.select();
+      }
+      return;
+    }
+    if (!(target instanceof Element)) {
+      return;
+    }
+    var row = target.closest("tbody[data-rows] > tr");
+    if (!row || target !== rowLink(row)) {
+      return;
+    }
+    var next = null;
+    if (event.key === "ArrowDown") {
+      next = neighbourLink(row, 1);
+    } else if (event.key === "ArrowUp") {
+      next = neighbourLink(row, -1);
+    } else if (event.key === "Home") {
+      next = edgeLink(row, false);
+    } else if (event.key === "End") {
+      next = edgeLink(row, true);
+    } else {
+      return;
+    }
+    event.preventDefault(); // the page does not scroll as well
+    if (next) {
+      next.focus();
     }
   });
 

@@ -530,7 +530,8 @@ def test_switching_language_keeps_the_url_and_reformats_the_page(
     status_filter(page).select_option("OPEN")
     expect_list_url(page, {"q": "a", "status": "OPEN"})
     list_url = page.url
-    first_amount = page.locator("#results tbody tr").first.locator("td.num").first
+    # The remaining amount: the row's third number, after days past due and the original amount.
+    first_amount = page.locator("#results tbody tr").first.locator("td.num").nth(2)
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(first_amount).to_have_text(re.compile(r"^NOK[\s\u00a0][\d,]+\.\d\d$"))
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
