@@ -58,7 +58,12 @@ _TYPING_ATTRS: Final = {
     "autocomplete": "off",
 }
 # A search box's own clear button fires "search", not "input".
-_SEARCH_ATTRS: Final = {**_TYPING_ATTRS, "hx-trigger": "input changed delay:300ms, search"}
+# The list opens with the focus in its search box (static/js/app.js, data-initial-focus).
+_SEARCH_ATTRS: Final = {
+    **_TYPING_ATTRS,
+    "hx-trigger": "input changed delay:300ms, search",
+    "data-initial-focus": True,
+}
 _CHANGE_ATTRS: Final = {
     "hx-get": _LIST_URL,
     "hx-trigger": "change",

@@ -19,6 +19,7 @@
  *                                   move between rows
  *   "/"                             outside a text field, focuses the page's search box
  *                                   (input[type=search][name=q], or [data-search-shortcut])
+ *   data-initial-focus              on a search box: the page opens with the focus in it
  *   data-announce="Showing 1–25 of 1 234"
  *                                   on an element inside swapped content: the text is read out by
  *                                   screen readers (via the page's #live-region) after the swap
@@ -277,13 +278,31 @@
       (element.matches("input, textarea, select") || element.isContentEditable);
   }
 
+  function searchBox() {
+    return document.querySelector("[data-search-shortcut], input[type='search'][name='q']");
+  }
+
+  // A page whose search box says so (data-initial-focus: the case list) opens with the focus in
+  // it, where the work begins, instead of on the page body: after logging in, after following a
+  // menu link. Not when the address names a place on the page, not when the browser already put
+  // the focus somewhere, and not on touch screens, where it would pop up the keyboard over the
+  // list. Pages with single-key shortcuts (triage) do not opt in: their keys would be typed.
+  document.addEventListener("DOMContentLoaded", function () {
+    var search = document.querySelector("[data-initial-focus]");
+    var active = document.activeElement;
+    var nothingFocused = !active || active === document.body;
+    if (search && nothingFocused && !window.location.hash && matchMedia("(pointer: fine)").matches) {
+      search.focus({ preventScroll: true });
+    }
+  });
+
   document.addEventListener("keydown", function (event) {
     if (event.altKey || event.ctrlKey || event.metaKey || event.defaultPrevented) {
       return;
     }
     var target = event.target;
     if (event.key === "/" && !isTyping(target)) {
-      var search = document.querySelector("[data-search-shortcut], input[type='search'][name='q']");
+      var search = searchBox();
       if (search) {
         event.preventDefault();
         search.focus();

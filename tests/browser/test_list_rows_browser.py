@@ -1,7 +1,8 @@
 """The case list's rows in a real Chromium: selecting text in a row does not open the case, a
-plain click does; every row is one Tab stop; Up/Down move between rows; "/" focuses the search;
-the new columns show on a desktop and in a phone's row cards."""
+plain click does; every row is one Tab stop; Up/Down move between rows; "/" focuses the search,
+and so does logging in; the new columns show on a desktop and in a phone's row cards."""
 
+import re
 import uuid
 from typing import Final
 
@@ -9,12 +10,12 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from dashboard.models import Membership, Organization, Role
 from sandbox.seeding import seed_organization
-from tests.support.browser import assert_no_console_errors
+from tests.support.browser import assert_no_console_errors, login
 
 ORG_ID: Final = uuid.UUID("1f0c6a52-5c7e-4b55-9d0a-0000000000b7")
 ORG_NAME: Final = "Bodø Utleie AS"
@@ -138,3 +139,30 @@ def test_on_a_phone_the_row_card_shows_the_new_cells_with_their_labels(list_page
         box = cell.bounding_box()
         assert box is not None
         assert box["x"] + box["width"] <= 390, f"{label} is off the side of the card"
+
+
+def test_after_logging_in_the_focus_is_in_the_search_box(
+    list_page: Page, live_server: LiveServer, browser: Browser
+) -> None:
+    User.objects.create_user("rows-login", password="a-long-enough-password-7")
+    Membership.objects.create(
+        user=User.objects.get(username="rows-login"),
+        organization=Organization.objects.get(amili_id=ORG_ID),
+        role=Role.VIEWER,
+    )
+    fresh = browser.new_page()  # no session: the login form, then the list
+    try:
+        login(fresh, live_server, "rows-login", "a-long-enough-password-7")
+
+        expect(fresh.locator(ROWS).first).to_be_visible()
+        expect(fresh.locator("input[type='search'][name='q']")).to_be_focused()
+        fresh.keyboard.type("Hauge")  # typing starts the search at once
+        expect(fresh).to_have_url(re.compile(r"q=Hauge"))
+    finally:
+        fresh.close()
+
+
+def test_a_list_address_naming_a_place_on_the_page_keeps_its_focus(list_page: Page) -> None:
+    list_page.goto(f"{list_page.url.split('#')[0]}#results")
+
+    expect(list_page.locator("input[type='search'][name='q']")).not_to_be_focused()
