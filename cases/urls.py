@@ -72,6 +72,7 @@ register_converter(CustomerNumberConverter, "customer_number")
 urlpatterns = [
     path("cases/", views.case_list, name="list"),
     path("cases/export.csv", views.case_export, name="export"),
+    path("cases/total/", views.case_list_total, name="list_total"),
     path("cases/<case_number:case_number>/", views.case_detail, name="detail"),
     path(
         "cases/<case_number:case_number>/actions/<action_slug:action>/",

@@ -35,7 +35,7 @@ from sandbox.seeding import seed_organization
 from tests.support.people import ORG_A_ID, make_member
 from tests.support.transport import RecordingTransport
 from triage import views as triage_views
-from triage.models import CaseSummary, IndexedDebtor
+from triage.models import CaseSummary, IndexedDebtor, SyncState
 
 # URLs that hold no organisation data, each tested where it lives (tests/test_tenancy.py).
 ORGANIZATION_NEUTRAL = {"home", "login", "logout", "switch_organization", "set_language", "healthz"}
@@ -216,6 +216,16 @@ def _triage_url(**parameters: Callable[[Identifiers], object]) -> Callable[[Iden
     return url
 
 
+def _list_total_url(ids: Identifiers) -> str:
+    """The list's total for the identifiers' customer, over an index synced with their case."""
+    _indexed(ids)
+    organization = Organization.objects.get(amili_id=ids.organization_id)
+    SyncState.objects.update_or_create(
+        organization=organization, defaults={"last_full_sync_at": timezone.now()}
+    )
+    return f"{reverse('cases:list_total')}?customer={ids.customer_number}"
+
+
 PROBES: tuple[Probe, ...] = (
     Probe(
         "triage-selected-case",
@@ -245,6 +255,15 @@ PROBES: tuple[Probe, ...] = (
         "get",
         lambda ids: f"{reverse('cases:list')}?customer={ids.customer_number}",
         may_answer_empty=True,
+    ),
+    Probe(
+        "list-total-by-customer-number",
+        "cases:list_total",
+        "get",
+        _list_total_url,
+        may_answer_empty=True,
+        # The count of the owner's indexed cases for that customer (Norwegian, the default).
+        shows=lambda own: "1 sak,",
     ),
     Probe(
         "export-by-customer-number",

@@ -179,12 +179,26 @@ def text(html: bytes) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.decode()))
 
 
+TOTAL = {"HX-Request": "true", "HX-Target": "list-total", "HX-Current-URL": "http://t/cases/"}
+
+
+def shown_total(client: Client, list_address: str) -> str:
+    """The total as the browser shows it: the list's placeholder, then the address it asks."""
+    listed = client.get(list_address, headers=RESULTS).content.decode()
+    placeholder = re.search(r'<p[^>]*id="list-total"[^>]*hx-get="([^"]+)"', listed)
+    assert placeholder, "the list has no placeholder for its total"
+    assert "Total remaining:" not in text(listed.encode())  # not computed on the list's path
+    answer = client.get(placeholder.group(1).replace("&amp;", "&"), headers=TOTAL)
+    assert answer.status_code == 200
+    return text(answer.content)
+
+
 @pytest.mark.usefixtures("listed_a")
 def test_the_list_shows_the_total_and_how_fresh_the_index_is(
     client_a: Client, client_a_in_english: Client
 ) -> None:
-    norwegian = text(client_a.get("/cases/", headers=RESULTS).content)
-    english = text(client_a_in_english.get("/cases/?status=OPEN", headers=RESULTS).content)
+    norwegian = shown_total(client_a, "/cases/")
+    english = shown_total(client_a_in_english, "/cases/?status=OPEN")
 
     assert re.search(r"Sum utestående: 1\s334,50\skr", norwegian)
     assert "2 saker" in norwegian
@@ -199,3 +213,38 @@ def test_a_text_search_says_the_total_is_not_available(client_a_in_english: Clie
 
     assert "Total remaining: not available for a text search" in text(html)
     assert "1,234.50 " not in text(html).split("Total remaining")[1]
+
+
+@pytest.mark.usefixtures("listed_a")
+def test_without_javascript_the_total_is_a_page_of_its_own(client_a_in_english: Client) -> None:
+    listed = client_a_in_english.get("/cases/?status=OPEN").content.decode()
+    link = re.search(r'<p[^>]*id="list-total".*?<a href="([^"]+)"', listed, re.S)
+    assert link
+    assert link.group(1) == "/cases/total/?status=OPEN"
+
+    page = text(client_a_in_english.get(link.group(1)).content)
+
+    assert re.search(r"Total remaining: NOK\s1,234\.50", page)
+    assert "Back to the cases" in page
+
+
+@pytest.mark.usefixtures("listed_a")
+def test_the_total_of_filters_the_list_refuses_is_a_400_that_says_so(
+    client_a_in_english: Client,
+) -> None:
+    answer = client_a_in_english.get("/cases/total/?from=not-a-date", headers=TOTAL)
+
+    assert answer.status_code == 400
+    assert "the filters are not valid" in text(answer.content)
+
+
+@pytest.mark.usefixtures("listed_a")
+def test_a_refresh_recomputes_the_total_with_the_list(
+    org_a: Organization, client_a_in_english: Client
+) -> None:
+    shown_total(client_a_in_english, "/cases/?status=OPEN")  # the total is now cached
+    indexed(org_a, "10")
+
+    refreshed = client_a_in_english.get("/cases/?status=OPEN&refresh=1", headers=RESULTS)
+
+    assert re.search(r"Total remaining: NOK\s1,244\.50", text(refreshed.content))
