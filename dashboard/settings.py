@@ -137,6 +137,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+# Each worker thread keeps its database connection between requests instead of opening one per
+# request (about 5 ms on PostgreSQL, and 15 % of a cached list request's CPU on SQLite), and
+# checks it before reuse, so a restarted database costs a reconnect, not an error. At most
+# workers x threads connections per web process. 0: close after every request. (The
+# development server closes them after each request anyway.)
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=600)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Sessions, tokens and caches live in the database or the cache, never in a process: many web
@@ -154,8 +161,14 @@ MEMBERSHIP_CACHE_SECONDS: int = env.int(
     "MEMBERSHIP_CACHE_SECONDS",
     default=0 if CACHES["default"]["BACKEND"].endswith("LocMemCache") else 300,
 )
-# cached_db: a request reads its session from the cache (no query); writes go to both.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions are read from the shared cache and written through to the database (no session query
+# on most requests). Only with a cache every process shares: with local memory, a logout in one
+# gunicorn worker would leave the session alive in another worker's copy.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.db"
+    if CACHES["default"]["BACKEND"].endswith("LocMemCache")
+    else "django.contrib.sessions.backends.cached_db"
+)
 
 # Background work (the case index's sync, webhook follow-ups) runs on Django's tasks framework,
 # stored in the database: `manage.py db_worker` runs it (make run starts one). Several workers on

@@ -195,3 +195,20 @@ def test_gunicorns_lines_are_json_through_the_same_formatter(load_config: LoadCo
     entry = json.loads(formatter.format(record))
 
     assert (entry["logger"], entry["message"]) == ("gunicorn.error", "Booting worker")
+
+
+def test_gunicorn_builds_no_access_log_lines_beside_the_dashboards_own(
+    load_config: LoadConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gunicorn.config import Config
+
+    config = load_config()
+    gunicorn_config = Config()
+    gunicorn_config.set("logconfig_dict", config["logconfig_dict"])
+    logger = config["logger_class"](gunicorn_config)
+    built: list[object] = []
+    monkeypatch.setattr(logger, "atoms", lambda *arguments: built.append(arguments) or {})
+
+    logger.access(object(), object(), {}, 0.01)
+
+    assert built == []  # the request log (dashboard.logs) is the one line per request

@@ -318,3 +318,28 @@ def test_the_development_file_is_ignored_by_git() -> None:
         check=False,
     )
     assert result.returncode == 0
+
+
+def test_production_keeps_database_connections_and_reads_sessions_from_the_shared_cache() -> None:
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "d = settings.DATABASES['default']; "
+        "print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'], settings.SESSION_ENGINE)"
+    )
+    kept = run_python(code, PRODUCTION)
+    closed = run_python(code, {**PRODUCTION, "DATABASE_CONN_MAX_AGE": "0"})
+
+    assert kept.stdout.split() == ["600", "True", "django.contrib.sessions.backends.cached_db"]
+    assert closed.stdout.split()[0] == "0"
+
+
+def test_with_a_cache_of_its_own_each_process_reads_sessions_from_the_database() -> None:
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.SESSION_ENGINE)"
+    )
+    local = run_python(code, {**PRODUCTION, "CACHE_URL": "locmemcache://"})
+
+    # A logout in one worker must end the session in every worker, which a per-process cache
+    # of sessions would not.
+    assert local.stdout.split() == ["django.contrib.sessions.backends.db"]
