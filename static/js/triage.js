@@ -73,12 +73,23 @@
     }
   }
 
+  // Clicks an element that acts through htmx (hx-get). htmx sets up swapped-in content when the
+  // swap settles; a key pressed in between (a quick "a" after the next case's panel arrived)
+  // would click a link htmx does not know yet, and the browser would follow its href: a whole
+  // page load that leaves the queue. htmx.process is idempotent: set it up now if need be.
+  function clickThroughHtmx(element) {
+    if (window.htmx) {
+      window.htmx.process(element);
+    }
+    element.click();
+  }
+
   function loadPanel(row) {
     window.clearTimeout(panelTimer);
     panelTimer = window.setTimeout(function () {
       var link = row.querySelector("a.triage-row__select");
       if (link) {
-        link.click(); // its hx-get loads the panel and records the selection in the URL
+        clickThroughHtmx(link); // its hx-get loads the panel and records the selection in the URL
       }
     }, PANEL_DELAY_MS);
   }
@@ -144,7 +155,7 @@
     if (!button) {
       return false;
     }
-    button.click(); // hx-get: the confirmation swaps into #action-panel, in the dialog
+    clickThroughHtmx(button); // hx-get: the confirmation swaps into #action-panel, in the dialog
     confirmationAskedAt = Date.now();
     return true;
   }
