@@ -12,7 +12,7 @@ from pytest_django.fixtures import Settings
 from cases import autocollect
 from dashboard.models import Organization, Role
 from sandbox.models import SandboxOrganization
-from tests.support.people import ORG_A_ID, ORG_B_ID, make_member
+from tests.support.people import ORG_A_ID, ORG_A_NAME, ORG_B_ID, ORG_B_NAME, make_member
 from tests.support.sandbox_data import sandbox_organization
 from tests.support.transport import RecordingTransport, in_process_sandbox
 
@@ -56,12 +56,12 @@ def client_log(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFi
 
 @pytest.fixture
 def org_a(db: None) -> Organization:
-    return Organization.objects.create(name="Bergen Boliger AS", amili_id=ORG_A_ID)
+    return Organization.objects.create(name=ORG_A_NAME, amili_id=ORG_A_ID)
 
 
 @pytest.fixture
 def org_b(db: None) -> Organization:
-    return Organization.objects.create(name="Tromsø Kraft AS", amili_id=ORG_B_ID)
+    return Organization.objects.create(name=ORG_B_NAME, amili_id=ORG_B_ID)
 
 
 @pytest.fixture

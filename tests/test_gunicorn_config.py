@@ -200,14 +200,19 @@ def test_gunicorns_lines_are_json_through_the_same_formatter(load_config: LoadCo
 def test_gunicorn_builds_no_access_log_lines_beside_the_dashboards_own(
     load_config: LoadConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gunicorn.config import Config
+    from gunicorn.config import Config  # type: ignore[import-untyped]  # no stubs
 
     config = load_config()
     gunicorn_config = Config()
     gunicorn_config.set("logconfig_dict", config["logconfig_dict"])
     logger = config["logger_class"](gunicorn_config)
-    built: list[object] = []
-    monkeypatch.setattr(logger, "atoms", lambda *arguments: built.append(arguments) or {})
+    built: list[tuple[object, ...]] = []
+
+    def atoms(*arguments: object) -> dict[str, str]:
+        built.append(arguments)
+        return {}
+
+    monkeypatch.setattr(logger, "atoms", atoms)
 
     logger.access(object(), object(), {}, 0.01)
 

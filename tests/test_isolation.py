@@ -12,13 +12,14 @@ denied everyone could not pass the matrix.
 """
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from pytest_django import DjangoDbBlocker
 
 from cases import action_views, audit_views, views
 from cases.actions import BY_UPSTREAM
@@ -31,8 +32,9 @@ from sandbox.actions import ACTIONS as SANDBOX_ACTIONS
 from sandbox.models import Batch as SandboxBatch
 from sandbox.models import Case as SandboxCase
 from sandbox.models import Debtor as SandboxDebtor
-from sandbox.seeding import seed_organization
-from tests.support.people import ORG_A_ID, make_member
+from sandbox.models import SandboxOrganization
+from sandbox.seeding import clear_organization, seed_organization
+from tests.support.people import ORG_A_ID, ORG_A_NAME, ORG_B_ID, ORG_B_NAME, make_member
 from tests.support.transport import RecordingTransport
 from triage import views as triage_views
 from triage.models import CaseSummary, IndexedDebtor, SyncState
@@ -390,10 +392,10 @@ def test_probe_names_are_unique() -> None:
     assert len({probe.name for probe in PROBES}) == len(PROBES)
 
 
-def _identifiers(organization: Organization, exclude_customers: set[str]) -> Identifiers:
+def _identifiers(organization_id: str, exclude_customers: set[str]) -> Identifiers:
     """A debtor with a customer number of its own (on one case only) and an id number."""
     debtors = (
-        SandboxDebtor.objects.filter(organization_id=organization.amili_id)
+        SandboxDebtor.objects.filter(organization_id=uuid.UUID(organization_id))
         .exclude(customer_number__in=exclude_customers)
         .exclude(customer_number="")
         .exclude(identification_number="")
@@ -402,18 +404,18 @@ def _identifiers(organization: Organization, exclude_customers: set[str]) -> Ide
     )
     for debtor in debtors:
         namesakes = SandboxDebtor.objects.filter(
-            organization_id=organization.amili_id, customer_number=debtor.customer_number
+            organization_id=uuid.UUID(organization_id), customer_number=debtor.customer_number
         )
         if namesakes.count() == 1 and len(debtor.case.debtors.all()) == 1:
             return Identifiers(
-                organization_id=str(organization.amili_id),
+                organization_id=organization_id,
                 case_number=debtor.case.case_number,
                 customer_number=debtor.customer_number,
                 debtor_id=str(debtor.debtor_id),
                 debtor_name=debtor.full_name,
                 identification_number=debtor.identification_number,
             )
-    raise AssertionError(f"the seed gave {organization.name} no debtor fit for the matrix")
+    raise AssertionError(f"the seed gave {organization_id} no debtor fit for the matrix")
 
 
 @dataclass(frozen=True)
@@ -422,24 +424,48 @@ class Organisations:
     foreign: Identifiers  # organisation B's, which they must never see
 
 
+@pytest.fixture(scope="module")
+def seeded_sandbox(
+    django_db_setup: None, django_db_blocker: DjangoDbBlocker
+) -> Iterator[Organisations]:
+    """Both organisations' sandbox data, seeded once per module (and xdist worker), committed.
+
+    Why not per test: seeding was most of each of the matrix's ~1,800 tests' time. Each test
+    still runs in its own transaction, so whatever a probe changes (an action's batch, an audit
+    entry, an index row) is rolled back and the next probe finds the same data. Removed again
+    when the module is done, so other modules find the sandbox as empty as ever.
+    """
+    with django_db_blocker.unblock():
+        seed_organization(uuid.UUID(ORG_A_ID), ORG_A_NAME, cases=15, seed=11)
+        seed_organization(uuid.UUID(ORG_B_ID), ORG_B_NAME, cases=15, seed=12)
+        a_customers = set(
+            SandboxDebtor.objects.filter(organization_id=uuid.UUID(ORG_A_ID)).values_list(
+                "customer_number", flat=True
+            )
+        )
+        own = _identifiers(ORG_A_ID, exclude_customers=set())
+        foreign = _identifiers(ORG_B_ID, exclude_customers=a_customers)
+        assert not SandboxCase.objects.filter(
+            organization_id=uuid.UUID(ORG_A_ID), case_number=foreign.case_number
+        ).exists()
+    assert foreign.debtor_name != own.debtor_name
+    try:
+        yield Organisations(own=own, foreign=foreign)
+    finally:
+        with django_db_blocker.unblock():
+            for organization in SandboxOrganization.objects.filter(pk__in=[ORG_A_ID, ORG_B_ID]):
+                clear_organization(organization)
+                organization.delete()
+
+
 @pytest.fixture
 def identifiers(
-    org_a: Organization, org_b: Organization, sandbox_upstream: RecordingTransport
+    org_a: Organization,
+    org_b: Organization,
+    sandbox_upstream: RecordingTransport,
+    seeded_sandbox: Organisations,
 ) -> Organisations:
-    seed_organization(uuid.UUID(str(org_a.amili_id)), org_a.name, cases=15, seed=11)
-    seed_organization(uuid.UUID(str(org_b.amili_id)), org_b.name, cases=15, seed=12)
-    a_customers = set(
-        SandboxDebtor.objects.filter(organization_id=org_a.amili_id).values_list(
-            "customer_number", flat=True
-        )
-    )
-    own = _identifiers(org_a, exclude_customers=set())
-    foreign = _identifiers(org_b, exclude_customers=a_customers)
-    assert not SandboxCase.objects.filter(
-        organization_id=org_a.amili_id, case_number=foreign.case_number
-    ).exists()
-    assert foreign.debtor_name != own.debtor_name
-    return Organisations(own=own, foreign=foreign)
+    return seeded_sandbox
 
 
 def _ask(client: Client, probe: Probe, ids: Identifiers, render: str) -> tuple[int, str]:

@@ -13,8 +13,10 @@ Fixtures
 Helpers (login, assert_accessible, assert_no_console_errors, screenshot, ...) live in
 tests/support/browser.py.
 
-Everything under tests/browser is marked `browser` (and, under xdist, kept on one worker so one
-Chromium and one live server serve them all). The live server serves static files through the
+Everything under tests/browser is marked `browser`; under xdist each module's tests stay on one
+worker (its module fixtures are set up once), and the modules spread over the workers, each with
+its own Chromium and live server: on one worker, the browser tests alone were the suite's
+critical path. The live server serves static files through the
 staticfiles handler; DJANGO_ALLOW_ASYNC_UNSAFE is set in tests/environment.py, because Playwright's
 sync API runs an event loop in the test thread.
 """
@@ -53,13 +55,14 @@ INSTALL_HINT: Final = (
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's hook, which reads the group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark everything under tests/browser; under xdist keep it all on one worker."""
-    group_on_one_worker = config.pluginmanager.hasplugin("xdist")
+    """Mark everything under tests/browser; under xdist keep each module on one worker."""
+    grouping = config.pluginmanager.hasplugin("xdist")
     for item in items:
-        if BROWSER_TESTS_DIR in Path(item.path).resolve().parents:
+        path = Path(item.path).resolve()
+        if BROWSER_TESTS_DIR in path.parents:
             item.add_marker(pytest.mark.browser)
-            if group_on_one_worker:
-                item.add_marker(pytest.mark.xdist_group("browser"))
+            if grouping:
+                item.add_marker(pytest.mark.xdist_group(f"browser-{path.stem}"))
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ from dashboard.models import Membership, Organization
 
 ORG_A_ID = "1f0c6a52-5c7e-4b55-9d0a-0000000000a1"
 ORG_B_ID = "1f0c6a52-5c7e-4b55-9d0a-0000000000b2"
+ORG_A_NAME = "Bergen Boliger AS"
+ORG_B_NAME = "Tromsø Kraft AS"
 
 
 def make_member(organization: Organization, role: str, username: str | None = None) -> User:
