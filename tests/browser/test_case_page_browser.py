@@ -39,7 +39,10 @@ CASE_COUNT: Final = 60
 AGENT: Final = "kari"
 PHONE: Final = ViewportSize(width=390, height=844)
 SLOW_UPSTREAM_MS: Final = 1500  # each upstream answer, in the progress test
-QUICK_ANSWER_MS: Final = 250  # no page load shorter than this shows the bar
+# No page load shorter than this shows the bar. Below the CSS delay (300 ms) because the record
+# counts from the click, and a loaded machine leaves up to ~100 ms between Playwright's mouse
+# press (where the navigation may start) and its click.
+QUICK_ANSWER_MS: Final = 150
 PROGRESS_DELAY: Final = "0.3s"  # the bar shows once a request has taken this long
 # Runs in every document of the page (init scripts are not subject to the page's CSP); on the
 # case list, from a click on, it records every 50 ms whether the progress bar shows.
