@@ -2,7 +2,7 @@
 on a desktop (1280x900) and a phone (390x844).
 
 The data is exactly `make run`'s: `manage.py seed_demo` (its organisations, seed and case count,
-and its logins), and the pages are those the demo login sees, in a browser that asks for English
+and its logins) and the case index its worker builds, and the pages are those the demo login sees, in a browser that asks for English
 (en-GB) or Norwegian (nb-NO), as a new user's browser would. The pages are checked on every run
 (they render in that language, and nothing scrolls sideways on a phone); the PNGs under
 docs/screenshots/ are written only when asked for, so a test run leaves the working tree clean:
@@ -52,6 +52,9 @@ def demo(transactional_db: None, settings: Settings, live_upstream: str) -> None
     """What `make run` seeds: the sandbox's demo organisations and the demo logins."""
     settings.AUTOCOLLECT_USES_EMBEDDED_SANDBOX = True  # as in `make run`: seed the sandbox
     call_command("seed_demo", stdout=io.StringIO())
+    # `make run` then has its worker build the case index (refresh_case_index --enqueue), which
+    # the list's total and the triage queues read; here it is built at once.
+    call_command("refresh_case_index", stdout=io.StringIO())
 
 
 def in_language(language: str, text: str) -> str:
