@@ -2,8 +2,9 @@
 on a desktop (1280x900) and a phone (390x844).
 
 The data is exactly `make run`'s: `manage.py seed_demo` (its organisations, seed and case count,
-and its logins) and the case index its worker builds, and the pages are those the demo login sees, in a browser that asks for English
-(en-GB) or Norwegian (nb-NO), as a new user's browser would. The pages are checked on every run
+and its logins) and the case index its worker builds, and the pages are those the demo login
+sees, in a browser that asks for English (en-GB) or Norwegian (nb-NO), as a new user's browser
+would. The pages are checked on every run
 (they render in that language, and nothing scrolls sideways on a phone); the PNGs under
 docs/screenshots/ are written only when asked for, so a test run leaves the working tree clean:
 
