@@ -9,6 +9,7 @@ dashboard's code. One attempt per event; a failure is logged without the body.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -17,7 +18,7 @@ import threading
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -63,6 +64,20 @@ def _in_a_thread(webhook: OutgoingWebhook) -> None:
 
 
 deliver: Deliver = _in_a_thread
+
+
+@contextlib.contextmanager
+def delivered_at_once() -> Iterator[None]:
+    """Deliver the events of the block before it ends, not from a thread.
+
+    For a command: its process would end before a daemon thread had posted anything.
+    """
+    global deliver  # noqa: PLW0603 - the module's one switch, as the tests use it
+    previous, deliver = deliver, _post
+    try:
+        yield
+    finally:
+        deliver = previous
 
 
 def case_updated(case: Case, fields: list[str]) -> None:

@@ -6,6 +6,7 @@ import hmac
 import io
 import json
 import logging
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -412,3 +413,22 @@ def test_the_sandboxs_signature_is_what_the_dashboard_checks() -> None:
     assert webhook.headers["IdempotencyKey"] == envelope["id"]
     assert envelope["type"] == envelope["eventType"] == webhook.headers["X-Amili-Event"] == "CASE"
     assert envelope["timeStamp"].endswith("Z")
+
+
+@pytest.mark.django_db(transaction=True)  # commits as the command's own process does
+def test_the_seed_command_delivers_its_events_before_it_ends(
+    sandbox_a: SandboxOrganization, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A command's process ends as soon as it returns: events sent from a daemon thread, as the
+    sandbox's server sends them, would die with it unsent."""
+    settings.SANDBOX_WEBHOOK_URL = "http://127.0.0.1:9/webhooks/autocollect/"
+    settings.SANDBOX_WEBHOOK_SECRET = SECRET
+    posted: list[str] = []
+    monkeypatch.setattr(
+        sandbox_webhooks, "_post", lambda webhook: posted.append(threading.current_thread().name)
+    )
+
+    call_command("seed_sandbox", "--org", f"{sandbox_a.id}=Any", "--add-cases", "2")
+
+    assert posted == [threading.current_thread().name] * 2  # here, not in another thread
+    assert sandbox_webhooks.deliver is not sandbox_webhooks._post  # the server's way again
