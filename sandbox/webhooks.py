@@ -72,7 +72,7 @@ def delivered_at_once() -> Iterator[None]:
 
     For a command: its process would end before a daemon thread had posted anything.
     """
-    global deliver  # noqa: PLW0603 - the module's one switch, as the tests use it
+    global deliver  # the module's one switch, as the tests use it
     previous, deliver = deliver, _post
     try:
         yield
