@@ -39,13 +39,16 @@ def readme_commands() -> list[str]:
     return commands
 
 
-def command_named(name: str) -> list[str]:
+def command_named(name: str, *, having: str = "") -> list[str]:
+    """The README's first `manage.py <name>` command (with the option `having`, if given)."""
     found = [
-        shlex.split(command, comments=True)
+        argv
         for command in readme_commands()
         if command.startswith(f"{MANAGE} {name} ")
+        and (argv := shlex.split(command, comments=True))
+        and (not having or having in argv)
     ]
-    assert found, f"README.md shows no `{MANAGE} {name}` command"
+    assert found, f"README.md shows no `{MANAGE} {name}` command {having}"
     return found[0]
 
 
@@ -106,8 +109,21 @@ def test_add_member_names_no_second_organisation_after_a_demo_one() -> None:
 
 
 def test_seed_sandbox_as_written_with_fewer_cases(user_env: dict[str, str]) -> None:
-    argv = command_named("seed_sandbox")
+    argv = command_named("seed_sandbox", having="--cases")
     argv[argv.index("--cases") + 1] = FEW_CASES
     result = run(argv, user_env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.count(f"{FEW_CASES} cases seeded") == 2
+
+
+def test_adding_cases_to_the_demo_as_written(user_env: dict[str, str]) -> None:
+    argv = command_named("seed_sandbox", having="--add-cases")
+    organization = argv[argv.index("--org") + 1]
+    seed = [*argv[: argv.index("--org")], "--org", organization, "--cases", FEW_CASES]
+    assert run(seed, user_env).returncode == 0  # the demo's organisation, as make run seeds it
+
+    result = run(argv, user_env)
+
+    assert result.returncode == 0, result.stderr
+    count = argv[argv.index("--add-cases") + 1]
+    assert re.search(rf"new cases( \d+,){{{int(count) - 1}}} \d+ \(", result.stdout), result.stdout
