@@ -353,6 +353,35 @@ def _list_total_context(
     return {"list_total": None, "list_total_url": query.public_url(reverse("cases:list_total"))}
 
 
+def _page_read_failed(
+    request: OrganizationRequest,
+    error: autocollect.AutoCollectError,
+    *,
+    reveal_id: str | None,
+    page_url: str,
+    template: str,
+    page_id: str,
+    partial: str,
+    context: dict[str, Any],
+) -> HttpResponse:
+    """The case or debtor page could not be read: a reveal's error beside its number, else the
+    error inside the page's frame (heading and breadcrumb kept), retried as it was asked."""
+    if reveal_id is not None and (position := _reveal_cell_position(request)) is not None:
+        return reveal_error_response(
+            request, error, page_url=page_url, debtor_id=reveal_id, position=position
+        )
+    return upstream_error_in_page(
+        request,
+        error,
+        template=template,
+        page_id=page_id,
+        partial=partial,
+        context={**context, "page_url": page_url},
+        # A failed refresh is retried as a refresh.
+        retry_url=_refresh_url(page_url) if _refresh_requested(request) else page_url,
+    )
+
+
 @require_safe
 @never_cache
 @vary_on_headers("HX-Request", "HX-Target")
@@ -550,19 +579,15 @@ def case_detail(request: OrganizationRequest, case_number: int) -> HttpResponse:
     except autocollect.NotFound:
         return _case_not_here(request, case_number)
     except autocollect.AutoCollectError as error:
-        if reveal_id is not None and (position := _reveal_cell_position(request)) is not None:
-            return reveal_error_response(
-                request, error, page_url=page_url, debtor_id=reveal_id, position=position
-            )
-        return upstream_error_in_page(
+        return _page_read_failed(
             request,
             error,
+            reveal_id=reveal_id,
+            page_url=page_url,
             template=CASE_TEMPLATE,
             page_id=CASE_PAGE_ID,
             partial=CASE_PARTIALS[CASE_PAGE_ID],
-            context={"case_number": case_number, "page_url": page_url},
-            # A failed refresh is retried as a refresh.
-            retry_url=_refresh_url(page_url) if _refresh_requested(request) else page_url,
+            context={"case_number": case_number},
         )
 
     if redirect := _refreshed_redirect(request, address):
@@ -668,20 +693,15 @@ def debtor_detail(request: OrganizationRequest, customer_number: str) -> HttpRes
     except autocollect.NotFound:
         raise Http404("No such customer in this organisation") from None
     except autocollect.AutoCollectError as error:
-        if reveal_id is not None and (position := _reveal_cell_position(request)) is not None:
-            return reveal_error_response(
-                request, error, page_url=page_url, debtor_id=reveal_id, position=position
-            )
-        # A failed refresh is retried as a refresh.
-        retry_url = _refresh_url(page_url) if _refresh_requested(request) else page_url
-        return upstream_error_in_page(
+        return _page_read_failed(
             request,
             error,
+            reveal_id=reveal_id,
+            page_url=page_url,
             template=DEBTOR_TEMPLATE,
             page_id=DEBTOR_PAGE_ID,
             partial=DEBTOR_PARTIALS[DEBTOR_PAGE_ID],
-            context={"customer_number": customer_number, "page_url": page_url},
-            retry_url=retry_url,
+            context={"customer_number": customer_number},
         )
     if redirect := _refreshed_redirect(request, address):
         return redirect
